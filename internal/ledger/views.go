@@ -1,0 +1,159 @@
+package ledger
+
+import (
+	"github.com/holiman/uint256"
+
+	"github.com/restake/restake/internal/wad"
+)
+
+// Views read state without changing it. They are the views of
+// scenario-format.md, with EigenLayer's semantics; unknown names and
+// addresses read as empty (zero), never as errors.
+
+// Balance returns an account's balance of a token.
+func (l *Ledger) Balance(a Address, tok string) uint256.Int {
+	return l.accounts[a].balanceOf(l.tokens[tok])
+}
+
+// DepositShares returns a staker's deposit shares in a strategy.
+func (l *Ledger) DepositShares(staker Address, strategy string) uint256.Int {
+	s := l.strategyByName(strategy)
+	if s == nil {
+		return uint256.Int{}
+	}
+	shares, _ := l.accounts[staker].depositShares(s)
+	return shares
+}
+
+// DepositScalingFactor returns a staker's k in a strategy (WAD when unset).
+func (l *Ledger) DepositScalingFactor(staker Address, strategy string) uint256.Int {
+	s := l.strategyByName(strategy)
+	if s == nil {
+		return wad.One
+	}
+	_, k := l.accounts[staker].depositShares(s)
+	return scalingFactor(k)
+}
+
+// WithdrawableShares is getWithdrawableShares: mulWad(mulWad(s, k), sf).
+func (l *Ledger) WithdrawableShares(staker Address, strategy string) uint256.Int {
+	s := l.strategyByName(strategy)
+	if s == nil {
+		return uint256.Int{}
+	}
+	acct := l.accounts[staker]
+	shares, k := acct.depositShares(s)
+	var c wad.Checked
+	return calcWithdrawable(&c, k, shares, slashingFactor(&c, acct, acct.operatorOf(), s))
+}
+
+// OperatorShares returns an operator's delegated shares in a strategy.
+func (l *Ledger) OperatorShares(op Address, strategy string) uint256.Int {
+	if os := l.operatorOf(op).opStrategy(strategy); os != nil {
+		return os.shares
+	}
+	return uint256.Int{}
+}
+
+func (l *Ledger) operatorOf(a Address) *operator {
+	if acct := l.accounts[a]; acct != nil {
+		return acct.operator
+	}
+	return nil
+}
+
+// MaxMagnitude returns an operator's max magnitude in a strategy.
+func (l *Ledger) MaxMagnitude(op Address, strategy string) uint64 {
+	return l.operatorOf(op).opStrategy(strategy).maxMagnitude()
+}
+
+// EncumberedMagnitude returns an operator's stored encumbered magnitude.
+func (l *Ledger) EncumberedMagnitude(op Address, strategy string) uint64 {
+	if os := l.operatorOf(op).opStrategy(strategy); os != nil {
+		return os.encumbered
+	}
+	return 0
+}
+
+// AllocatableMagnitude is getAllocatableMagnitude.
+func (l *Ledger) AllocatableMagnitude(op Address, strategy string) uint64 {
+	return l.allocatable(l.operatorOf(op), strategy)
+}
+
+// AllocationView is an allocation as getAllocation reports it.
+type AllocationView struct {
+	Current     uint64
+	PendingDiff int64
+	EffectBlock uint64 // 0 when nothing is pending
+}
+
+// Allocation is getAllocation: the updated allocation of an operator in a set
+// and strategy.
+func (l *Ledger) Allocation(op Address, set OperatorSet, strategy string) AllocationView {
+	a, _ := l.updated(l.operatorOf(op).allocationOf(set, strategy), 0)
+	return AllocationView{Current: a.current, PendingDiff: a.pendingDiff, EffectBlock: a.effectBlock}
+}
+
+// SlashableSharesInQueue is getSlashableSharesInQueue: the shares queued
+// from the operator that a slash could still reach.
+func (l *Ledger) SlashableSharesInQueue(op Address, strategy string) uint256.Int {
+	os := l.operatorOf(op).opStrategy(strategy)
+	if os == nil {
+		return uint256.Int{}
+	}
+	var c wad.Checked
+	return c.MulWad(l.scaledSharesInWindow(os), wad.U(os.maxMagnitude()))
+}
+
+// MinimumSlashableStake is getMinimumSlashableStake at futureBlock (use the
+// current height for "now").
+func (l *Ledger) MinimumSlashableStake(set OperatorSet, op Address, strategy string,
+	futureBlock uint64) uint256.Int {
+	return l.slashableStake(l.accounts[op], set, strategy, futureBlock)
+}
+
+// QueuedWithdrawalView is a queued withdrawal's strategies and the shares it
+// would pay now.
+type QueuedWithdrawalView struct {
+	Staker     Address
+	Operator   Address
+	StartBlock uint64
+	Strategies []string
+	Shares     []uint256.Int
+}
+
+// QueuedWithdrawal is getQueuedWithdrawal: after the slashable window the
+// shares are valued at the magnitude of its last slashable block, before it
+// at the current magnitude (they may still fall). Unknown or completed ids
+// give empty lists.
+func (l *Ledger) QueuedWithdrawal(id WithdrawalID) QueuedWithdrawalView {
+	w := l.withdrawals[id]
+	if w == nil {
+		return QueuedWithdrawalView{Strategies: []string{}, Shares: []uint256.Int{}}
+	}
+	v := QueuedWithdrawalView{Staker: w.staker, Operator: w.delegatedTo, StartBlock: w.startBlock,
+		Strategies: make([]string, len(w.strategies)), Shares: make([]uint256.Int, len(w.strategies))}
+	staker := l.accounts[w.staker]
+	var op *operator
+	if !w.delegatedTo.IsZero() {
+		op = l.accounts[w.delegatedTo].operator
+	}
+	until := w.startBlock + l.params.WithdrawalDelayBlocks
+	var c wad.Checked
+	for i, s := range w.strategies {
+		var sf uint256.Int
+		if until < l.height {
+			sf = slashingFactorAt(&c, staker, op, s, until)
+		} else {
+			sf = slashingFactor(&c, staker, op, s)
+		}
+		v.Strategies[i] = s.name
+		v.Shares[i] = c.MulWad(w.scaled[i], sf)
+	}
+	return v
+}
+
+// BeaconSlashingFactor returns a staker's beacon-chain slashing factor l.
+func (l *Ledger) BeaconSlashingFactor(staker Address) uint64 {
+	return l.accounts[staker].beaconFactor()
+}
