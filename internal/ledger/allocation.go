@@ -210,6 +210,8 @@ func (l *Ledger) modifyAllocations(sender Address, op ModifyAllocations) *Error 
 		l.popDeallocations(opr, st.strategy, st.popped)
 		os := opr.opStrategyOrNew(st.strategy)
 		os.encumbered = st.encumbered
+		assert(os.encumbered <= os.maxMagnitude(), "encumbered %d > max %d after modify_allocations",
+			os.encumbered, os.maxMagnitude())
 		opr.storeAllocation(op.Set, st.strategy, st.alloc)
 		if st.push {
 			os.queue = append(os.queue, op.Set)

@@ -138,6 +138,8 @@ func (l *Ledger) applySlash(opAcct *account, set *operatorSet, op Slash, entries
 		os := opr.strategies[e.name]
 		opr.storeAllocation(op.Set, e.name, e.alloc)
 		os.encumbered = e.encumbered
+		assert(e.newMax <= os.maxMagnitude() && e.encumbered <= e.newMax,
+			"slash would raise max magnitude or leave encumbered %d > max %d", e.encumbered, e.newMax)
 		os.maxMag.Push(l.height, e.newMax)
 		os.shares.Sub(&os.shares, &e.opSlashed)
 		res.Shares[i] = e.total
