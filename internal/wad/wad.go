@@ -27,8 +27,12 @@ const Unit uint64 = 1e18
 var One = *uint256.NewInt(Unit)
 
 // MulDiv returns x*y/d rounded as r, computed with a 512-bit intermediate.
-// ok is false when d is zero or the quotient does not fit in 256 bits.
+// ok is false, and z zero, when d is zero or the quotient does not fit in
+// 256 bits. r must be Floor or Ceil.
 func MulDiv(x, y, d uint256.Int, r Rounding) (z uint256.Int, ok bool) {
+	if r != Floor && r != Ceil {
+		panic("wad: rounding must be Floor or Ceil")
+	}
 	if d.IsZero() {
 		return z, false
 	}
@@ -43,7 +47,7 @@ func MulDiv(x, y, d uint256.Int, r Rounding) (z uint256.Int, ok bool) {
 		z.DivMod(&p, &d, &rem)
 		if r == Ceil && !rem.IsZero() {
 			if z.Eq(maxUint256) {
-				return z, false
+				return uint256.Int{}, false
 			}
 			z.AddUint64(&z, 1)
 		}
@@ -51,14 +55,14 @@ func MulDiv(x, y, d uint256.Int, r Rounding) (z uint256.Int, ok bool) {
 	}
 	_, overflow := z.MulDivOverflow(&x, &y, &d)
 	if overflow {
-		return z, false
+		return uint256.Int{}, false
 	}
 	if r == Ceil {
 		var rem uint256.Int
 		rem.MulMod(&x, &y, &d)
 		if !rem.IsZero() {
 			if z.Eq(maxUint256) {
-				return z, false
+				return uint256.Int{}, false
 			}
 			z.AddUint64(&z, 1)
 		}

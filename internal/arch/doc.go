@@ -1,0 +1,2 @@
+// Package arch holds tests of the repository's architecture rules.
+package arch
