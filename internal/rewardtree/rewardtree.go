@@ -17,6 +17,7 @@ package rewardtree
 import (
 	"bytes"
 	"errors"
+	"hash"
 	"runtime"
 	"sort"
 	"sync"
@@ -45,11 +46,16 @@ type TokenLeaf struct {
 
 // Hash is keccak256(0x01 ‖ token ‖ cumulativeEarnings).
 func (t TokenLeaf) Hash() Hash {
+	var h hasher
+	return t.hash(&h)
+}
+
+func (t TokenLeaf) hash(h *hasher) Hash {
 	var buf [1 + 20 + 32]byte
 	buf[0] = tokenLeafSalt
 	copy(buf[1:], t.Token[:])
 	t.CumulativeEarnings.WriteToSlice(buf[21:])
-	return keccak(buf[:])
+	return h.sum(buf[:])
 }
 
 // EarnerLeaf is an earner and the root of its token tree.
@@ -60,26 +66,43 @@ type EarnerLeaf struct {
 
 // Hash is keccak256(0x00 ‖ earner ‖ earnerTokenRoot).
 func (e EarnerLeaf) Hash() Hash {
+	var h hasher
+	return e.hash(&h)
+}
+
+func (e EarnerLeaf) hash(h *hasher) Hash {
 	var buf [1 + 20 + 32]byte
 	buf[0] = earnerLeafSalt
 	copy(buf[1:], e.Earner[:])
 	copy(buf[21:], e.EarnerTokenRoot[:])
-	return keccak(buf[:])
-}
-
-func keccak(b []byte) Hash {
-	h := sha3.NewLegacyKeccak256()
-	h.Write(b)
-	var out Hash
-	h.Sum(out[:0])
-	return out
+	return h.sum(buf[:])
 }
 
 func hashPair(a, b Hash) Hash {
+	var h hasher
+	return h.pair(a, b)
+}
+
+// hasher reuses one Keccak state across hashes: building a distribution
+// hashes millions of times, and a fresh state per hash would dominate.
+type hasher struct{ h hash.Hash }
+
+func (h *hasher) sum(b []byte) Hash {
+	if h.h == nil {
+		h.h = sha3.NewLegacyKeccak256()
+	}
+	h.h.Reset()
+	h.h.Write(b)
+	var out Hash
+	h.h.Sum(out[:0])
+	return out
+}
+
+func (h *hasher) pair(a, b Hash) Hash {
 	var buf [64]byte
 	copy(buf[:32], a[:])
 	copy(buf[32:], b[:])
-	return keccak(buf[:])
+	return h.sum(buf[:])
 }
 
 // Tree is a complete binary Merkle tree over leaf hashes, padded with zero
@@ -92,6 +115,39 @@ type Tree struct {
 
 // Build returns the tree over leaves (in the given order).
 func Build(leaves []Hash) *Tree {
+	var h hasher
+	return build(leaves, &h)
+}
+
+// root returns the root over leaves without keeping the tree.
+func root(leaves []Hash, h *hasher) Hash {
+	if len(leaves) == 0 {
+		return Hash{}
+	}
+	size := 1
+	for size < len(leaves) {
+		size *= 2
+	}
+	var small [8]Hash
+	level := small[:0]
+	if size > len(small) {
+		level = make([]Hash, 0, size)
+	}
+	level = append(level, leaves...)
+	level = level[:size]
+	for i := len(leaves); i < size; i++ {
+		level[i] = Hash{}
+	}
+	for len(level) > 1 {
+		for i := 0; i < len(level)/2; i++ {
+			level[i] = h.pair(level[2*i], level[2*i+1])
+		}
+		level = level[:len(level)/2]
+	}
+	return level[0]
+}
+
+func build(leaves []Hash, h *hasher) *Tree {
 	size := 1
 	for size < len(leaves) {
 		size *= 2
@@ -111,10 +167,18 @@ func Build(leaves []Hash) *Tree {
 // hashLevel fills next with the pair hashes of level, in parallel for large
 // levels (Keccak dominates the cost of building a root over many earners).
 func hashLevel(level, next []Hash) {
-	const chunk = 1 << 14
-	if len(next) < 2*chunk {
-		for i := range next {
-			next[i] = hashPair(level[2*i], level[2*i+1])
+	parallel(len(next), func(h *hasher, i int) { next[i] = h.pair(level[2*i], level[2*i+1]) })
+}
+
+// parallel runs fn(i) for i in [0, n), in chunks on every core when n is
+// large. Each worker has its own hasher; results do not depend on the
+// number of workers.
+func parallel(n int, fn func(h *hasher, i int)) {
+	const chunk = 1 << 13
+	if n < 2*chunk {
+		var h hasher
+		for i := 0; i < n; i++ {
+			fn(&h, i)
 		}
 		return
 	}
@@ -124,15 +188,15 @@ func hashLevel(level, next []Hash) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var h hasher
 			for start := range work {
-				end := min(start+chunk, len(next))
-				for i := start; i < end; i++ {
-					next[i] = hashPair(level[2*i], level[2*i+1])
+				for i := start; i < min(start+chunk, n); i++ {
+					fn(&h, i)
 				}
 			}
 		}()
 	}
-	for start := 0; start < len(next); start += chunk {
+	for start := 0; start < n; start += chunk {
 		work <- start
 	}
 	close(work)
@@ -210,7 +274,7 @@ type Earnings struct {
 // earner tree over their leaves.
 type Distribution struct {
 	earners     []Earnings // sorted by earner, tokens sorted by token
-	tokenTrees  []*Tree
+	tokenRoots  []Hash     // token trees are rebuilt for a claim: they are small
 	earnerTree  *Tree
 	earnerIndex map[Address]int
 }
@@ -224,8 +288,6 @@ func NewDistribution(earnings []Earnings) (*Distribution, error) {
 	sort.Slice(d.earners, func(i, j int) bool {
 		return bytes.Compare(d.earners[i].Earner[:], d.earners[j].Earner[:]) < 0
 	})
-	earnerLeaves := make([]Hash, len(d.earners))
-	d.tokenTrees = make([]*Tree, len(d.earners))
 	for i := range d.earners {
 		e := &d.earners[i]
 		if _, dup := d.earnerIndex[e.Earner]; dup {
@@ -235,21 +297,46 @@ func NewDistribution(earnings []Earnings) (*Distribution, error) {
 			return nil, errors.New("rewardtree: earner without tokens")
 		}
 		d.earnerIndex[e.Earner] = i
-		tokens := append([]TokenLeaf(nil), e.Tokens...)
-		sort.Slice(tokens, func(a, b int) bool { return bytes.Compare(tokens[a].Token[:], tokens[b].Token[:]) < 0 })
-		leaves := make([]Hash, len(tokens))
-		for j, tl := range tokens {
-			if j > 0 && tokens[j-1].Token == tl.Token {
+		if !sort.SliceIsSorted(e.Tokens, func(a, b int) bool { return tokenLess(e.Tokens, a, b) }) {
+			e.Tokens = append([]TokenLeaf(nil), e.Tokens...)
+			sort.Slice(e.Tokens, func(a, b int) bool { return tokenLess(e.Tokens, a, b) })
+		}
+		for j := 1; j < len(e.Tokens); j++ {
+			if e.Tokens[j-1].Token == e.Tokens[j].Token {
 				return nil, errors.New("rewardtree: token listed twice for one earner")
 			}
-			leaves[j] = tl.Hash()
 		}
-		e.Tokens = tokens
-		d.tokenTrees[i] = Build(leaves)
-		earnerLeaves[i] = EarnerLeaf{Earner: e.Earner, EarnerTokenRoot: d.tokenTrees[i].Root()}.Hash()
 	}
-	d.earnerTree = Build(earnerLeaves)
+	d.tokenRoots = make([]Hash, len(d.earners))
+	earnerLeaves := make([]Hash, len(d.earners))
+	parallel(len(d.earners), func(h *hasher, i int) {
+		d.tokenRoots[i] = tokenRoot(d.earners[i].Tokens, h)
+		earnerLeaves[i] = EarnerLeaf{Earner: d.earners[i].Earner, EarnerTokenRoot: d.tokenRoots[i]}.hash(h)
+	})
+	var h hasher
+	d.earnerTree = build(earnerLeaves, &h)
 	return d, nil
+}
+
+func tokenLess(ts []TokenLeaf, a, b int) bool {
+	return bytes.Compare(ts[a].Token[:], ts[b].Token[:]) < 0
+}
+
+func tokenLeaves(tokens []TokenLeaf, h *hasher) []Hash {
+	leaves := make([]Hash, len(tokens))
+	for j, tl := range tokens {
+		leaves[j] = tl.hash(h)
+	}
+	return leaves
+}
+
+func tokenRoot(tokens []TokenLeaf, h *hasher) Hash {
+	var small [8]Hash
+	leaves := small[:0]
+	for _, tl := range tokens {
+		leaves = append(leaves, tl.hash(h))
+	}
+	return root(leaves, h)
 }
 
 // Root returns the distribution root.
@@ -278,9 +365,11 @@ func (d *Distribution) Claim(earner Address) (Claim, error) {
 	ep, _ := d.earnerTree.Proof(i)
 	e := d.earners[i]
 	c := Claim{Root: d.Root(), EarnerIndex: uint32(i), EarnerTreeProof: ep,
-		EarnerLeaf: EarnerLeaf{Earner: earner, EarnerTokenRoot: d.tokenTrees[i].Root()}}
+		EarnerLeaf: EarnerLeaf{Earner: earner, EarnerTokenRoot: d.tokenRoots[i]}}
+	var h hasher
+	tokenTree := build(tokenLeaves(e.Tokens, &h), &h)
 	for j, tl := range e.Tokens {
-		tp, _ := d.tokenTrees[i].Proof(j)
+		tp, _ := tokenTree.Proof(j)
 		c.TokenIndices = append(c.TokenIndices, uint32(j))
 		c.TokenTreeProofs = append(c.TokenTreeProofs, tp)
 		c.TokenLeaves = append(c.TokenLeaves, tl)
