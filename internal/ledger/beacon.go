@@ -88,6 +88,7 @@ func (l *Ledger) beaconDecrease(acct *account, op BeaconBalanceUpdate, custody u
 		return ErrArithmeticOverflow
 	}
 	// After this point the operation must succeed.
+	l.settlePosition(acct, l.beacon) // rewards earned at the old factor
 	p := acct.pod
 	p.bcsf, p.bcsfSet = lNext.Uint64(), true
 	p.restakedWei.Sub(&p.restakedWei, &op.DeltaWei)

@@ -204,6 +204,7 @@ func (l *Ledger) applyDelegation(acct, opAcct *account, p delegationPlan) {
 		os := opAcct.operator.opStrategyOrNew(s.name)
 		os.shares.Add(&os.shares, &p.added[i])
 	}
+	l.snapshotAll(acct) // rewards count from now, at the new operator's indices
 	l.emit(Event{Kind: EvDelegated, Account: acct.addr, Other: opAcct.addr})
 }
 
@@ -254,6 +255,7 @@ func (l *Ledger) planUndelegate(acct *account) ([]queuePlan, *Error) {
 
 func (l *Ledger) applyUndelegate(acct *account, caller Address, plans []queuePlan) UndelegateResult {
 	opAcct := acct.delegate
+	l.settleAll(acct) // earnings under the old operator, before leaving it
 	acct.delegate = nil
 	l.emit(Event{Kind: EvUndelegated, Account: acct.addr, Other: opAcct.addr, Caller: caller})
 	res := UndelegateResult{Withdrawals: make([]WithdrawalID, 0, len(plans))}

@@ -80,9 +80,12 @@ func (l *Ledger) planIncrease(c *wad.Checked, acct *account, s *strategy,
 }
 
 // applyIncrease stores the staker's new deposit shares and k and adds the
-// shares to its operator (mutation phase).
+// shares to its operator (mutation phase). The position's rewards are
+// settled first, at its old shares.
 func (l *Ledger) applyIncrease(acct *account, s *strategy, shares, k, added uint256.Int) {
+	l.settlePosition(acct, s)
 	acct.setDepositShares(s, shares, k)
+	l.snapshotPosition(acct, s)
 	if op := acct.operatorOf(); op != nil {
 		os := op.opStrategyOrNew(s.name)
 		os.shares.Add(&os.shares, &added)

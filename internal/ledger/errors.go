@@ -153,4 +153,20 @@ var (
 	ErrWithdrawalAmountExceedsTotalDeposits = newError(114,
 		"WithdrawalAmountExceedsTotalDeposits",
 		"the strategy holds fewer shares than the withdrawal")
+	ErrAmountIsZero = newError(115, "AmountIsZero",
+		"the rewards amount is zero")
+	ErrAmountExceedsMax = newError(116, "AmountExceedsMax",
+		"a rewards submission is at most 1e38-1 token units")
+	ErrDurationExceedsMax = newError(117, "DurationExceedsMax",
+		"a rewards submission lasts at most 70 days")
+	ErrInvalidDurationRemainder = newError(118, "InvalidDurationRemainder",
+		"the duration must be a whole number of calculation intervals (7 days)")
+	ErrDurationIsZero = newError(119, "DurationIsZero",
+		"the duration is zero")
+	ErrInvalidStartTimestampRemainder = newError(120, "InvalidStartTimestampRemainder",
+		"the start time must be a multiple of the calculation interval (7 days)")
+	ErrStartTimestampTooFarInPast = newError(121, "StartTimestampTooFarInPast",
+		"the start is more than 168 days ago or before rewards genesis")
+	ErrStartTimestampTooFarInFuture = newError(122, "StartTimestampTooFarInFuture",
+		"the start is more than 30 days ahead")
 )

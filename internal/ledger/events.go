@@ -59,6 +59,17 @@ const (
 	EvDelegationApproved
 	// EvOperatorDetailsModified: Account operator, Other approver.
 	EvOperatorDetailsModified
+	// EvRewardsSubmitted: Account avs, Token, N submission id, Amount
+	// escrowed, Amount2 protocol fee.
+	EvRewardsSubmitted
+	// EvRewardsAccrued: Account avs, Token, N submission id, Amount
+	// distributed for one interval, Amount2 left undistributed (no stake).
+	EvRewardsAccrued
+	// EvRewardsClaimed: Account earner, Token, Amount.
+	EvRewardsClaimed
+	// EvOperatorSplitSet: Account operator, Other avs, N bips, Amount
+	// activation time.
+	EvOperatorSplitSet
 )
 
 var eventNames = [...]string{
@@ -73,6 +84,8 @@ var eventNames = [...]string{
 	EvRebased: "Rebased", EvAllocationDelaySet: "AllocationDelaySet",
 	EvSlasherUpdated: "SlasherUpdated", EvDelegationApproved: "DelegationApproved",
 	EvOperatorDetailsModified: "OperatorDetailsModified",
+	EvRewardsSubmitted:        "RewardsSubmitted", EvRewardsAccrued: "RewardsAccrued",
+	EvRewardsClaimed: "RewardsClaimed", EvOperatorSplitSet: "OperatorSplitSet",
 }
 
 // String returns the kind's stable name.

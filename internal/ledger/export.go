@@ -64,11 +64,23 @@ func (l *Ledger) Records() []Record {
 	e.u64(l.height)
 	e.u64(l.time)
 	e.amount(l.beaconSlashedShares)
+	e.u64(l.params.CalculationIntervalSeconds)
+	e.u64(l.params.MaxRewardsDurationSeconds)
+	e.u64(l.params.MaxRetroactiveLengthSeconds)
+	e.u64(l.params.MaxFutureLengthSeconds)
+	e.u64(l.params.GenesisRewardsTimestamp)
+	e.u64(l.params.ActivationDelaySeconds)
+	e.addr(l.treasury)
+	e.u64(l.nextSubmission)
 	add([]byte("g"), &e)
 	for _, name := range sortedNames(l.tokens) {
 		e := encoder{}
 		e.amount(l.tokens[name].supply)
+		e.amount(l.tokens[name].rewardsHeld)
 		add(key("t/", []byte(name)), &e)
+	}
+	for _, s := range l.submissions {
+		add(key("r/", binary.BigEndian.AppendUint64(nil, s.id)), submissionRecord(s))
 	}
 	for _, name := range sortedNames(l.strategies) {
 		s := l.strategies[name]
@@ -129,6 +141,7 @@ func (l *Ledger) accountRecords(recs []Record, acct *account) []Record {
 		e.str(p.strategy.name)
 		e.amount(p.shares)
 		e.amount(p.dsf)
+		encodeSnaps(&e, p.snaps)
 	}
 	e.boolean(acct.pod != nil)
 	if p := acct.pod; p != nil {
@@ -137,6 +150,17 @@ func (l *Ledger) accountRecords(recs []Record, acct *account) []Record {
 		e.boolean(p.bcsfSet)
 		e.u64(p.bcsf)
 		e.amount(p.restakedWei)
+		encodeSnaps(&e, p.snaps)
+	}
+	encodeTokenAmounts(&e, acct.claimables)
+	encodeTokenAmounts(&e, acct.claimed)
+	e.u32(uint32(len(acct.splits)))
+	for _, s := range acct.splits {
+		e.addr(s.avs)
+		e.u32(s.oldBips)
+		e.u32(s.newBips)
+		e.u64(s.activatedAt)
+		e.boolean(s.initialized)
 	}
 	e.u32(uint32(len(acct.queued)))
 	for _, id := range acct.queued {
@@ -185,6 +209,11 @@ func operatorRecords(recs []Record, a Address, op *operator) []Record {
 			e.u64(h)
 			e.amount(v)
 		}
+		e.u32(uint32(len(os.rewards)))
+		for _, r := range os.rewards {
+			e.str(r.token.name)
+			e.amount(r.j)
+		}
 		recs = append(recs, Record{Key: key("o/", a[:], []byte("/s/"), []byte(name)), Value: e.b})
 	}
 	keys := make([]allocKey, 0, len(op.allocations))
@@ -231,6 +260,39 @@ func (l *Ledger) setRecord(s *operatorSet) *encoder {
 	e.u64(s.slasherEffect)
 	e.addr(s.recipient)
 	e.u64(s.lastSlashID)
+	return e
+}
+
+func encodeSnaps(e *encoder, snaps []rewardSnap) {
+	e.u32(uint32(len(snaps)))
+	for _, s := range snaps {
+		e.str(s.token.name)
+		e.amount(s.j)
+	}
+}
+
+func encodeTokenAmounts(e *encoder, list []tokenAmount) {
+	e.u32(uint32(len(list)))
+	for _, t := range list {
+		e.str(t.token.name)
+		e.amount(t.amount)
+	}
+}
+
+func submissionRecord(s *submission) *encoder {
+	e := &encoder{}
+	e.addr(s.avs)
+	e.str(s.token.name)
+	e.u32(uint32(len(s.strategies)))
+	for i, name := range s.strategies {
+		e.str(name)
+		e.amount(s.multipliers[i])
+	}
+	e.u64(s.start)
+	e.u64(s.end)
+	e.amount(s.escrowed)
+	e.amount(s.remaining)
+	e.u64(s.next)
 	return e
 }
 

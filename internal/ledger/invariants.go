@@ -87,6 +87,15 @@ func (l *Ledger) checkConservation() error {
 	}
 	for _, name := range sortedNames(l.tokens) {
 		t := l.tokens[name]
+		if err := add(t, t.rewardsHeld); err != nil {
+			return err
+		}
+	}
+	if err := l.checkRewardsPool(); err != nil {
+		return err
+	}
+	for _, name := range sortedNames(l.tokens) {
+		t := l.tokens[name]
 		var sum uint256.Int
 		if p := held[t]; p != nil {
 			sum = *p
@@ -94,6 +103,37 @@ func (l *Ledger) checkConservation() error {
 		if !sum.Eq(&t.supply) {
 			return &InvariantError{Msg: fmt.Sprintf("token %s: supply %s but holdings %s",
 				name, t.supply.Dec(), sum.Dec())}
+		}
+	}
+	return nil
+}
+
+// checkRewardsPool checks that the rewards each token's pool holds cover
+// what is still to stream plus everything earners can claim; the rest is
+// rounding dust the pool keeps.
+func (l *Ledger) checkRewardsPool() error {
+	owed := map[*token]*uint256.Int{}
+	add := func(t *token, v uint256.Int) {
+		if owed[t] == nil {
+			owed[t] = new(uint256.Int)
+		}
+		owed[t].Add(owed[t], &v)
+	}
+	for _, s := range l.submissions {
+		add(s.token, s.remaining)
+	}
+	for _, a := range sortedAddrs(l.accounts) {
+		for _, name := range sortedNames(l.tokens) {
+			if v := l.claimable(l.accounts[a], l.tokens[name]); !v.IsZero() {
+				add(l.tokens[name], v)
+			}
+		}
+	}
+	for _, name := range sortedNames(l.tokens) {
+		t := l.tokens[name]
+		if o := owed[t]; o != nil && o.Gt(&t.rewardsHeld) {
+			return &InvariantError{Msg: fmt.Sprintf("token %s: rewards owed %s exceed the pool %s",
+				name, o.Dec(), t.rewardsHeld.Dec())}
 		}
 	}
 	return nil

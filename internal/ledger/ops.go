@@ -260,6 +260,12 @@ func (l *Ledger) Apply(sender Address, op Op) (any, error) {
 		return nil, errOrNil(l.approveDelegation(sender, o))
 	case BeaconBalanceUpdate:
 		return nil, errOrNil(l.beaconBalanceUpdate(sender, o))
+	case SubmitRewards:
+		return wrap(l.submitRewards(sender, o))
+	case SetOperatorSplit:
+		return nil, errOrNil(l.setOperatorSplit(sender, o))
+	case ClaimRewards:
+		return wrap(l.claimRewards(sender, o))
 	default:
 		return l.applyService(sender, op)
 	}

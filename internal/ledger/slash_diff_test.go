@@ -88,7 +88,7 @@ func diffRun(t *testing.T, seed uint64) {
 		return res
 	}
 	op, avs := addr('o', 0), addr('v', 0)
-	apply(admin, ledger.AddStrategy{Strategy: "lst", Token: "LST"})
+	apply(diffAdmin, ledger.AddStrategy{Strategy: "lst", Token: "LST"})
 	apply(op, ledger.RegisterOperator{})
 	apply(avs, ledger.RegisterAVS{})
 	sets := []ledger.OperatorSet{{AVS: avs, ID: 1}, {AVS: avs, ID: 2}}
@@ -106,7 +106,7 @@ func diffRun(t *testing.T, seed uint64) {
 	var stakers []ledger.Address
 	deposit := func(st ledger.Address) {
 		amount := *new(uint256.Int).Mul(uint256.NewInt(rng.Uint64N(1e9)+1), uint256.NewInt(rng.Uint64N(1e15)+1))
-		apply(admin, ledger.Mint{Account: st, Token: "LST", Amount: amount})
+		apply(diffAdmin, ledger.Mint{Account: st, Token: "LST", Amount: amount})
 		apply(st, ledger.Deposit{Strategy: "lst", Amount: amount})
 		if ref.stake[st] == nil {
 			ref.stake[st], ref.flow[st] = new(big.Rat), new(big.Rat)
@@ -206,4 +206,4 @@ func checkAgainstReference(t *testing.T, l *ledger.Ledger, op ledger.Address, st
 	}
 }
 
-var admin = addr('a', 0)
+var diffAdmin = addr('a', 0)

@@ -37,6 +37,10 @@ type Ledger struct {
 	withdrawals map[WithdrawalID]*withdrawal
 	slashes     map[slashKey]*pendingSlash
 
+	treasury       Address
+	submissions    []*submission // streaming rewards submissions, in id order
+	nextSubmission uint64
+
 	// beaconSlashedShares counts native-ETH shares slashed by AVSs. Native ETH
 	// is not burned: it stays in the pods and is lost to stakers through
 	// lower withdrawable shares (EigenPodManager.burnableETHShares).
@@ -47,8 +51,9 @@ type Ledger struct {
 
 // token is a fungible asset tracked by the ledger.
 type token struct {
-	name   string
-	supply uint256.Int // minted + yield + beacon credits - beacon losses
+	name        string
+	supply      uint256.Int // minted + yield + beacon credits - beacon losses
+	rewardsHeld uint256.Int // escrowed rewards, claimable earnings and dust
 }
 
 // strategy is a vault of one token (StrategyBase) or the native-ETH
@@ -74,6 +79,10 @@ type account struct {
 	queued    []WithdrawalID
 	approvals []approval // delegations this account approved as an approver
 
+	claimables []tokenAmount   // settled, unclaimed rewards
+	claimed    []tokenAmount   // rewards claimed so far (cumulative)
+	splits     []operatorSplit // commission per AVS, when an operator set one
+
 	operator *operator // nil unless registered as an operator
 }
 
@@ -88,6 +97,7 @@ type position struct {
 	strategy *strategy
 	shares   uint256.Int
 	dsf      uint256.Int
+	snaps    []rewardSnap // reward indices at the last settlement
 }
 
 // pod is a staker's native ETH: deposit shares, k, the beacon-chain slashing
@@ -98,6 +108,7 @@ type pod struct {
 	bcsf        uint64 // l, meaningful when bcsfSet
 	bcsfSet     bool   // unset means WAD
 	restakedWei uint256.Int
+	snaps       []rewardSnap
 }
 
 // approval lets staker delegate to operator until expiry (a block height),
@@ -132,6 +143,7 @@ type opStrategy struct {
 	encumbered uint64                       // allocated + pending magnitude
 	queue      []OperatorSet                // deallocation queue (FIFO)
 	cumQueued  history.History[uint256.Int] // cumulative scaled shares queued
+	rewards    []rewardIndex                // cumulative reward per scaled share, per token
 }
 
 type allocKey struct {
@@ -216,6 +228,10 @@ func New(cfg Config) *Ledger {
 		sets:        map[OperatorSet]*operatorSet{},
 		withdrawals: map[WithdrawalID]*withdrawal{},
 		slashes:     map[slashKey]*pendingSlash{},
+		treasury:    cfg.Treasury,
+	}
+	if l.treasury.IsZero() {
+		l.treasury = DefaultTreasury
 	}
 	for _, a := range cfg.Admins {
 		l.admins[a] = true
@@ -236,14 +252,18 @@ func (l *Ledger) Height() uint64 { return l.height }
 // Time returns the current block time in unix seconds.
 func (l *Ledger) Time() uint64 { return l.time }
 
-// BeginBlock moves the ledger to a new block. Heights must increase and
-// times must not go backwards; a violation is a bug in the block producer,
-// so BeginBlock panics rather than execute against a wrong clock.
+// BeginBlock moves the ledger to a new block and runs the block's first
+// phase: rewards accrue for every calculation interval that has ended by
+// this block's time. Heights must increase and times must not go backwards;
+// a violation is a bug in the block producer, so BeginBlock panics rather
+// than execute against a wrong clock. Events() then holds the accruals.
 func (l *Ledger) BeginBlock(height, time uint64) {
 	if height <= l.height && l.height != 0 || time < l.time {
 		panic("ledger: BeginBlock must move forward")
 	}
 	l.height, l.time = height, time
+	l.events = l.events[:0]
+	l.accrueRewards()
 }
 
 // tokenOrNew returns the named token, creating it. Mutation phase only.

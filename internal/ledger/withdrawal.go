@@ -135,6 +135,7 @@ func (l *Ledger) applyQueue(acct, opAcct *account, p queuePlan) WithdrawalID {
 			shortfall[i] = wad.SatSub(p.withdrawable[i], take)
 			os.shares.Sub(&os.shares, &take)
 		}
+		l.settlePosition(acct, s)
 		held, k := acct.depositShares(s)
 		held.Sub(&held, &p.deposit[i])
 		acct.setDepositShares(s, held, k)

@@ -64,6 +64,10 @@ func render(res any) any {
 		return map[string]any{"slash_id": r.SlashID, "shares": amountsJSON(r.Shares)}
 	case ledger.ClearSlashedResult:
 		return map[string]any{"amounts": amountsJSON(r.Amounts)}
+	case ledger.SubmitRewardsResult:
+		return map[string]any{"protocol_fee": r.ProtocolFee.Dec(), "escrowed": r.Escrowed.Dec(), "submission": r.ID}
+	case ledger.ClaimResult:
+		return map[string]any{"amount": r.Amount.Dec()}
 	}
 	panic(fmt.Sprintf("scenario: no rendering for %T", res))
 }
@@ -234,6 +238,18 @@ func init() {
 			op.Description, _ = f.optStr("description")
 			return apply(f.actor("caller"), op)
 		},
+		"submit_rewards": func(f *fields, _ *decodeCtx) action {
+			return apply(f.actor("avs"), ledger.SubmitRewards{Token: f.str("token"), Amount: f.amount("amount"),
+				Strategies: f.strs("strategies"), Multipliers: f.amounts("multipliers"),
+				StartTime: f.uint("start_time", 1<<40), Duration: f.uint("duration", 1<<40)})
+		},
+		"set_operator_split": func(f *fields, _ *decodeCtx) action {
+			return apply(f.actor("operator"), ledger.SetOperatorSplit{AVS: f.actor("avs"),
+				Bips: uint32(f.uint("bips", 1<<32-1))})
+		},
+		"claim": func(f *fields, _ *decodeCtx) action {
+			return apply(f.actor("earner"), ledger.ClaimRewards{Token: f.str("token")})
+		},
 		"clear_slashed": func(f *fields, _ *decodeCtx) action {
 			set := f.set("avs")
 			return apply(set.AVS, ledger.ClearSlashed{Set: set, SlashID: f.uint("slash_id", 1<<63)})
@@ -242,15 +258,6 @@ func init() {
 	for name, b := range viewBuilders {
 		builders[name] = b
 	}
-}
-
-// unsupported are ops of the format that belong to capabilities this build
-// does not have yet; a file using them cannot be replayed (exit 2).
-var unsupported = map[string]string{
-	"submit_rewards":     "rewards",
-	"set_operator_split": "rewards",
-	"claim":              "rewards",
-	"view_claimable":     "rewards",
 }
 
 // admin is the sender of admin operations in scenarios (authorisation is

@@ -146,6 +146,17 @@ func (sc *Scenario) decodeParams(v json.RawMessage) error {
 	p.ProtocolFeeBips = uint32(f.optUint("protocol_fee_bips", 10000, uint64(p.ProtocolFeeBips)))
 	p.DefaultOperatorSplitBips = uint32(f.optUint("default_operator_split_bips", 10000,
 		uint64(p.DefaultOperatorSplitBips)))
+	const maxSeconds = 1 << 40
+	p.CalculationIntervalSeconds = f.optUint("calculation_interval_seconds", maxSeconds, p.CalculationIntervalSeconds)
+	p.MaxRewardsDurationSeconds = f.optUint("max_rewards_duration_seconds", maxSeconds, p.MaxRewardsDurationSeconds)
+	p.MaxRetroactiveLengthSeconds = f.optUint("max_retroactive_length_seconds", maxSeconds,
+		p.MaxRetroactiveLengthSeconds)
+	p.MaxFutureLengthSeconds = f.optUint("max_future_length_seconds", maxSeconds, p.MaxFutureLengthSeconds)
+	p.GenesisRewardsTimestamp = f.optUint("genesis_rewards_timestamp", maxSeconds, p.GenesisRewardsTimestamp)
+	p.ActivationDelaySeconds = f.optUint("activation_delay_seconds", maxSeconds, p.ActivationDelaySeconds)
+	if f.err == nil && p.CalculationIntervalSeconds == 0 {
+		f.fail("calculation_interval_seconds", "must be positive")
+	}
 	if f.err != nil {
 		return &FormatError{Step: -1, Field: "params." + f.err.field, Msg: f.err.msg}
 	}
@@ -189,9 +200,6 @@ func decodeStep(i int, r json.RawMessage, ctx *decodeCtx) (step, error) {
 		st.block = &h
 		delete(raw, "block")
 	}
-	if capability, ok := unsupported[st.op]; ok {
-		return st, ferr("op", "%q belongs to the %s capability, which this build does not have", st.op, capability)
-	}
 	b, ok := builders[st.op]
 	if !ok {
 		return st, ferr("op", "unknown op %q", st.op)
@@ -224,6 +232,9 @@ func decodeStep(i int, r json.RawMessage, ctx *decodeCtx) (step, error) {
 	return st, nil
 }
 
+// treasury receives protocol fees in scenarios: the actor "treasury".
+var treasury, _ = ActorAddress("treasury")
+
 // runner is one replay in progress.
 type runner struct {
 	ledger      *ledger.Ledger
@@ -243,7 +254,7 @@ func (r *runner) advance(h uint64) {
 // *FormatError.
 func (sc *Scenario) Run() ([]Result, *ledger.Ledger, error) {
 	r := &runner{
-		ledger:      ledger.New(ledger.Config{Params: sc.params, Open: true}),
+		ledger:      ledger.New(ledger.Config{Params: sc.params, Open: true, Treasury: treasury}),
 		time0:       sc.time0,
 		start:       sc.start,
 		withdrawals: map[int][]ledger.WithdrawalID{},

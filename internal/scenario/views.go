@@ -1,7 +1,10 @@
 package scenario
 
 import (
+	"encoding/hex"
 	"strconv"
+
+	"github.com/restake/restake/internal/rewardtree"
 
 	"github.com/restake/restake/internal/ledger"
 )
@@ -80,6 +83,38 @@ var viewBuilders = map[string]builder{
 		staker := f.actor("staker")
 		return view(func(l *ledger.Ledger) any { return u64(l.BeaconSlashingFactor(staker)) })
 	},
+	"view_claimable": func(f *fields, _ *decodeCtx) action {
+		a, t := f.actor("earner"), f.str("token")
+		return view(func(l *ledger.Ledger) any { v := l.Claimable(a, t); return v.Dec() })
+	},
+	"view_claimed": func(f *fields, _ *decodeCtx) action {
+		a, t := f.actor("earner"), f.str("token")
+		return view(func(l *ledger.Ledger) any { v := l.Claimed(a, t); return v.Dec() })
+	},
+	"view_rewards_root": func(f *fields, _ *decodeCtx) action {
+		return func(r *runner) (any, error) {
+			d, err := r.ledger.RewardsDistribution()
+			if err != nil {
+				return nil, err
+			}
+			root := d.Root()
+			return map[string]any{"root": "0x" + hex.EncodeToString(root[:]), "earners": d.Earners()}, nil
+		}
+	},
+	"view_claim_proof": func(f *fields, _ *decodeCtx) action {
+		earner := f.actor("earner")
+		return func(r *runner) (any, error) {
+			d, err := r.ledger.RewardsDistribution()
+			if err != nil {
+				return nil, err
+			}
+			c, err := d.Claim(rewardtree.Address(earner))
+			if err != nil {
+				return map[string]any{"verified": false}, nil
+			}
+			return claimJSON(c), nil
+		}
+	},
 	"view_balance": func(f *fields, _ *decodeCtx) action {
 		a, t := f.actor("account"), f.str("token")
 		return view(func(l *ledger.Ledger) any { v := l.Balance(a, t); return v.Dec() })
@@ -87,3 +122,22 @@ var viewBuilders = map[string]builder{
 }
 
 func u64(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// claimJSON renders a claim with its proofs, and whether it verifies
+// against its root (processClaim's checks).
+func claimJSON(c rewardtree.Claim) map[string]any {
+	hx := func(b []byte) string { return "0x" + hex.EncodeToString(b) }
+	proofs := make([]string, len(c.TokenTreeProofs))
+	leaves := make([]map[string]any, len(c.TokenLeaves))
+	for i := range c.TokenLeaves {
+		proofs[i] = hx(c.TokenTreeProofs[i])
+		leaves[i] = map[string]any{"token": hx(c.TokenLeaves[i].Token[:]),
+			"cumulative_earnings": c.TokenLeaves[i].CumulativeEarnings.Dec()}
+	}
+	return map[string]any{
+		"root": hx(c.Root[:]), "earner_index": c.EarnerIndex, "earner_tree_proof": hx(c.EarnerTreeProof),
+		"earner": hx(c.EarnerLeaf.Earner[:]), "earner_token_root": hx(c.EarnerLeaf.EarnerTokenRoot[:]),
+		"token_indices": c.TokenIndices, "token_tree_proofs": proofs, "token_leaves": leaves,
+		"verified": rewardtree.VerifyClaim(c) == nil,
+	}
+}
