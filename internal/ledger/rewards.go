@@ -470,13 +470,13 @@ func (acct *account) takeClaimable(t *token) uint256.Int {
 }
 
 // accrueRewards streams every submission over the calculation intervals
-// that ended at or before the current block time, using the stake as of
-// now (the state the previous block left). BeginBlock calls it.
-func (l *Ledger) accrueRewards() {
+// that ended at or before upTo (the next block's time), valued on the
+// current state. BeginBlock calls it before moving the clock.
+func (l *Ledger) accrueRewards(upTo uint64) {
 	interval := l.params.CalculationIntervalSeconds
 	kept := l.submissions[:0]
 	for _, s := range l.submissions {
-		for s.next < s.end && s.next+interval <= l.time {
+		for s.next < s.end && s.next+interval <= upTo {
 			amount := s.remaining
 			if s.next+interval < s.end {
 				var c wad.Checked

@@ -252,18 +252,19 @@ func (l *Ledger) Height() uint64 { return l.height }
 // Time returns the current block time in unix seconds.
 func (l *Ledger) Time() uint64 { return l.time }
 
-// BeginBlock moves the ledger to a new block and runs the block's first
-// phase: rewards accrue for every calculation interval that has ended by
-// this block's time. Heights must increase and times must not go backwards;
-// a violation is a bug in the block producer, so BeginBlock panics rather
-// than execute against a wrong clock. Events() then holds the accruals.
+// BeginBlock moves the ledger to a new block. Its first phase accrues
+// rewards for every calculation interval that has ended by the new block's
+// time, valued on the state (and clock) the previous block left; then the
+// clock moves. Heights must increase and times must not go backwards; a
+// violation is a bug in the block producer, so BeginBlock panics rather than
+// execute against a wrong clock. Events() then holds the accruals.
 func (l *Ledger) BeginBlock(height, time uint64) {
 	if height <= l.height && l.height != 0 || time < l.time {
 		panic("ledger: BeginBlock must move forward")
 	}
-	l.height, l.time = height, time
 	l.events = l.events[:0]
-	l.accrueRewards()
+	l.accrueRewards(time)
+	l.height, l.time = height, time
 }
 
 // tokenOrNew returns the named token, creating it. Mutation phase only.

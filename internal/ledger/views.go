@@ -153,6 +153,29 @@ func (l *Ledger) QueuedWithdrawal(id WithdrawalID) QueuedWithdrawalView {
 	return v
 }
 
+// IsRegistered reports whether an operator is registered for a set (and so
+// earns its rewards).
+func (l *Ledger) IsRegistered(op Address, set OperatorSet) bool {
+	s := l.sets[set]
+	if s == nil {
+		return false
+	}
+	_, ok := s.members[op]
+	return ok
+}
+
+// OperatorSets returns an AVS's set ids in creation order.
+func (l *Ledger) OperatorSets(avs Address) []uint32 {
+	if a := l.avss[avs]; a != nil {
+		return append([]uint32(nil), a.sets...)
+	}
+	return nil
+}
+
+// SplitBips returns an operator's effective commission for an AVS, in bips
+// of the gross reward.
+func (l *Ledger) SplitBips(op, avs Address) uint32 { return l.splitFor(l.accounts[op], avs) }
+
 // BeaconSlashingFactor returns a staker's beacon-chain slashing factor l.
 func (l *Ledger) BeaconSlashingFactor(staker Address) uint64 {
 	return l.accounts[staker].beaconFactor()

@@ -81,7 +81,7 @@ func TestVectorsMatchShared(t *testing.T) {
 // goldenStateHash pins the state after golden.json. It changes only when
 // the state encoding or the ledger's semantics change; update it
 // deliberately, with a note in docs/state-format.md.
-const goldenStateHash = "6ef5608ae0645f150fbb6af40a1f047e1c6b11e973ef0d34c51440bb9f08fb72"
+const goldenStateHash = "da4bc88e9c6d627ef2c55c6bee73b8af4e8c5194e03bcd02922f818bbc604b68"
 
 func TestGoldenStateHash(t *testing.T) {
 	data, err := os.ReadFile("../../testdata/scenarios/golden.json")
