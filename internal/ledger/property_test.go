@@ -41,6 +41,8 @@ func newWorld(t testing.TB, seed uint64) *world {
 	p := ledger.DefaultParams()
 	p.WithdrawalDelayBlocks, p.DeallocationDelayBlocks = 8, 8
 	p.AllocationConfigurationDelayBlocks, p.SlasherConfigurationDelayBlocks = 12, 12
+	p.CalculationIntervalSeconds, p.GenesisRewardsTimestamp, p.ActivationDelaySeconds = 120, 0, 240
+	p.MaxRewardsDurationSeconds, p.MaxRetroactiveLengthSeconds, p.MaxFutureLengthSeconds = 1200, 1200, 1200
 	w := &world{t: t, l: ledger.New(ledger.Config{Params: p, Open: true}), rng: rand.New(rand.NewPCG(seed, 7))}
 	w.height = 1
 	w.l.BeginBlock(1, 1_700_000_000)
@@ -64,6 +66,7 @@ func newWorld(t testing.TB, seed uint64) *world {
 		w.mustFrom(op, ledger.RegisterOperator{AllocationDelay: uint32(i * 2)})
 	}
 	for i, v := range w.avss {
+		w.must(ledger.Mint{Account: v, Token: "USDC", Amount: w.amount()})
 		w.mustFrom(v, ledger.RegisterAVS{})
 		set := ledger.CreateOperatorSet{ID: 1, Strategies: []string{"s0", "s1", ledger.BeaconStrategy}}
 		if i == 1 {
@@ -200,7 +203,7 @@ func (w *world) anyone() ledger.Address {
 func (w *world) randomOp() (ledger.Address, ledger.Op) {
 	st, op, set := pick(w, w.stakers), pick(w, w.operators), pick(w, w.sets)
 	strategy := pick(w, w.strategies)
-	switch w.rng.IntN(18) {
+	switch w.rng.IntN(19) {
 	case 0, 1:
 		amount := w.amount()
 		if strategy != ledger.BeaconStrategy && w.rng.IntN(4) > 0 {
@@ -280,8 +283,33 @@ func (w *world) randomOp() (ledger.Address, ledger.Op) {
 			return w.anyone(), pick(w, w.slashes)
 		}
 		return addr('a', 0), ledger.Rebase{Strategy: strategy, Amount: w.amount()}
+	case 17:
+		return w.rewardsOp(set.AVS)
 	default:
 		return op, ledger.SetAllocationDelay{Delay: uint32(w.rng.IntN(4))}
+	}
+}
+
+// rewardsOp draws a rewards submission, a claim or a split change.
+func (w *world) rewardsOp(avs ledger.Address) (ledger.Address, ledger.Op) {
+	switch w.rng.IntN(3) {
+	case 0:
+		amount := w.fraction(w.l.Balance(avs, "USDC"))
+		start := (1_700_000_000 + w.height*12) / 120 * 120
+		if w.rng.IntN(4) == 0 {
+			start += uint64(w.rng.IntN(5)) // sometimes misaligned
+		}
+		strategies := []string{"s0", "s1", "s2", ledger.BeaconStrategy}[:1+w.rng.IntN(3)]
+		mults := make([]uint256.Int, len(strategies))
+		for i := range mults {
+			mults[i] = *uint256.NewInt(w.rng.Uint64N(2*wadU) + 1)
+		}
+		return avs, ledger.SubmitRewards{Token: "USDC", Amount: amount, Strategies: strategies,
+			Multipliers: mults, StartTime: start, Duration: 120 * uint64(w.rng.IntN(4))}
+	case 1:
+		return w.anyone(), ledger.ClaimRewards{Token: "USDC"}
+	default:
+		return pick(w, w.operators), ledger.SetOperatorSplit{AVS: avs, Bips: uint32(w.rng.IntN(12000))}
 	}
 }
 
@@ -385,7 +413,8 @@ func TestRandomSequencesCoverRejections(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"deposit", "queue_withdrawal", "complete_withdrawal", "modify_allocations",
-		"slash", "delegate", "beacon_balance_update", "register_for_sets", "undelegate"} {
+		"slash", "delegate", "beacon_balance_update", "register_for_sets", "undelegate",
+		"submit_rewards", "claim", "set_operator_split"} {
 		if accepted[name] == 0 || rejected[name] == 0 {
 			t.Errorf("%s: %d accepted, %d rejected; the generator must reach both", name, accepted[name], rejected[name])
 		}

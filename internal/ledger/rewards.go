@@ -500,7 +500,7 @@ func (l *Ledger) accrueRewards(upTo uint64) {
 type opWeight struct {
 	addr   Address
 	acct   *account
-	per    []uint256.Int // per submission strategy: Σ_sets mult × slashable / WAD
+	per    []uint256.Int // per submission strategy: Σ_sets multiplier × slashable stake
 	weight uint256.Int
 }
 
@@ -592,8 +592,10 @@ func (l *Ledger) weights(s *submission) ([]opWeight, uint256.Int) {
 			}
 			for i, name := range s.strategies {
 				var c wad.Checked
+				// stake × multiplier, unscaled: exact weights keep the
+				// proportions exact, so only the final shares round.
 				stake := l.slashableStake(w.acct, key, name, l.height)
-				v := c.MulDiv(stake, s.multipliers[i], wad.One, wad.Floor)
+				v := c.MulDiv(stake, s.multipliers[i], wad.U(1), wad.Floor)
 				sum := c.Add(w.per[i], v)
 				if !c.Failed() {
 					w.per[i] = sum

@@ -153,6 +153,15 @@ func (l *Ledger) QueuedWithdrawal(id WithdrawalID) QueuedWithdrawalView {
 	return v
 }
 
+// DelegatedTo returns a staker's operator (the zero address when
+// undelegated; an operator is delegated to itself).
+func (l *Ledger) DelegatedTo(staker Address) Address {
+	if acct := l.accounts[staker]; acct != nil && acct.delegate != nil {
+		return acct.delegate.addr
+	}
+	return Address{}
+}
+
 // IsRegistered reports whether an operator is registered for a set (and so
 // earns its rewards).
 func (l *Ledger) IsRegistered(op Address, set OperatorSet) bool {
