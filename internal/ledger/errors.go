@@ -169,4 +169,10 @@ var (
 		"the start is more than 168 days ago or before rewards genesis")
 	ErrStartTimestampTooFarInFuture = newError(122, "StartTimestampTooFarInFuture",
 		"the start is more than 30 days ahead")
+	ErrCallerNotPriceOracle = newError(123, "CallerNotPriceOracle",
+		"only an authorised price-oracle account may report prices")
+	ErrPriceTimestampInFuture = newError(124, "PriceTimestampInFuture",
+		"a price's timestamp cannot be later than the block time")
+	ErrStalePrice = newError(125, "StalePrice",
+		"a newer price of that token is already recorded")
 )

@@ -70,6 +70,9 @@ const (
 	// EvOperatorSplitSet: Account operator, Other avs, N bips, Amount
 	// activation time.
 	EvOperatorSplitSet
+	// EvPriceSet: Account oracle, Token, Amount USD price (1e18 = $1), N
+	// observation time.
+	EvPriceSet
 )
 
 var eventNames = [...]string{
@@ -85,7 +88,7 @@ var eventNames = [...]string{
 	EvSlasherUpdated: "SlasherUpdated", EvDelegationApproved: "DelegationApproved",
 	EvOperatorDetailsModified: "OperatorDetailsModified",
 	EvRewardsSubmitted:        "RewardsSubmitted", EvRewardsAccrued: "RewardsAccrued",
-	EvRewardsClaimed: "RewardsClaimed", EvOperatorSplitSet: "OperatorSplitSet",
+	EvRewardsClaimed: "RewardsClaimed", EvOperatorSplitSet: "OperatorSplitSet", EvPriceSet: "PriceSet",
 }
 
 // String returns the kind's stable name.

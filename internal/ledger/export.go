@@ -82,6 +82,14 @@ func (l *Ledger) Records() []Record {
 	for _, s := range l.submissions {
 		add(key("r/", binary.BigEndian.AppendUint64(nil, s.id)), submissionRecord(s))
 	}
+	for _, name := range sortedNames(l.prices) {
+		p := l.prices[name]
+		e := encoder{}
+		e.amount(p.USD)
+		e.u64(p.Timestamp)
+		e.addr(p.Oracle)
+		add(key("p/", []byte(name)), &e)
+	}
 	for _, name := range sortedNames(l.strategies) {
 		s := l.strategies[name]
 		e := encoder{}
@@ -136,6 +144,7 @@ func (l *Ledger) accountRecords(recs []Record, acct *account) []Record {
 	}
 	e.addr(delegate)
 	e.u64(acct.nonce)
+	e.u64(acct.txNonce)
 	e.u32(uint32(len(acct.positions)))
 	for _, p := range acct.positions {
 		e.str(p.strategy.name)

@@ -266,6 +266,8 @@ func (l *Ledger) Apply(sender Address, op Op) (any, error) {
 		return nil, errOrNil(l.setOperatorSplit(sender, o))
 	case ClaimRewards:
 		return wrap(l.claimRewards(sender, o))
+	case SetPrice:
+		return nil, errOrNil(l.setPrice(sender, o))
 	default:
 		return l.applyService(sender, op)
 	}

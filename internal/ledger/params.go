@@ -69,6 +69,8 @@ type Config struct {
 	Admins []Address
 	// BeaconOracles may report native-ETH beacon balance changes.
 	BeaconOracles []Address
+	// PriceOracles may report token prices in USD.
+	PriceOracles []Address
 	// Treasury receives protocol fees (DefaultTreasury when zero).
 	Treasury Address
 	// Open lifts every authorisation check on admin and oracle operations

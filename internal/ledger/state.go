@@ -20,10 +20,11 @@ import (
 
 // Ledger is the whole restaking state. It is not safe for concurrent use.
 type Ledger struct {
-	params  Params
-	admins  map[Address]bool
-	oracles map[Address]bool
-	open    bool
+	params       Params
+	admins       map[Address]bool
+	oracles      map[Address]bool
+	priceOracles map[Address]bool
+	open         bool
 
 	height uint64 // current block number
 	time   uint64 // current block time, unix seconds
@@ -37,6 +38,7 @@ type Ledger struct {
 	withdrawals map[WithdrawalID]*withdrawal
 	slashes     map[slashKey]*pendingSlash
 
+	prices         map[string]Price // by token
 	treasury       Address
 	submissions    []*submission // streaming rewards submissions, in id order
 	nextSubmission uint64
@@ -76,6 +78,7 @@ type account struct {
 	positions []position // token strategies in deposit-list order
 	pod       *pod       // native ETH, nil until the first beacon credit
 	nonce     uint64     // withdrawals queued so far (cumulativeWithdrawalsQueued)
+	txNonce   uint64     // transactions this account has sent
 	queued    []WithdrawalID
 	approvals []approval // delegations this account approved as an approver
 
@@ -217,18 +220,20 @@ var (
 // first operation).
 func New(cfg Config) *Ledger {
 	l := &Ledger{
-		params:      cfg.Params,
-		admins:      map[Address]bool{},
-		oracles:     map[Address]bool{},
-		open:        cfg.Open,
-		tokens:      map[string]*token{},
-		strategies:  map[string]*strategy{},
-		accounts:    map[Address]*account{},
-		avss:        map[Address]*avs{},
-		sets:        map[OperatorSet]*operatorSet{},
-		withdrawals: map[WithdrawalID]*withdrawal{},
-		slashes:     map[slashKey]*pendingSlash{},
-		treasury:    cfg.Treasury,
+		params:       cfg.Params,
+		admins:       map[Address]bool{},
+		oracles:      map[Address]bool{},
+		priceOracles: map[Address]bool{},
+		prices:       map[string]Price{},
+		open:         cfg.Open,
+		tokens:       map[string]*token{},
+		strategies:   map[string]*strategy{},
+		accounts:     map[Address]*account{},
+		avss:         map[Address]*avs{},
+		sets:         map[OperatorSet]*operatorSet{},
+		withdrawals:  map[WithdrawalID]*withdrawal{},
+		slashes:      map[slashKey]*pendingSlash{},
+		treasury:     cfg.Treasury,
 	}
 	if l.treasury.IsZero() {
 		l.treasury = DefaultTreasury
@@ -238,6 +243,9 @@ func New(cfg Config) *Ledger {
 	}
 	for _, a := range cfg.BeaconOracles {
 		l.oracles[a] = true
+	}
+	for _, a := range cfg.PriceOracles {
+		l.priceOracles[a] = true
 	}
 	l.beacon = &strategy{name: BeaconStrategy, token: l.tokenOrNew(NativeToken), native: true}
 	return l

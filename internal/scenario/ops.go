@@ -250,6 +250,10 @@ func init() {
 		"claim": func(f *fields, _ *decodeCtx) action {
 			return apply(f.actor("earner"), ledger.ClaimRewards{Token: f.str("token")})
 		},
+		"set_price": func(f *fields, _ *decodeCtx) action {
+			return apply(f.optActor("oracle", admin), ledger.SetPrice{Token: f.str("token"),
+				PriceUSD: f.amount("price_usd"), Timestamp: f.uint("timestamp", 1<<40)})
+		},
 		"clear_slashed": func(f *fields, _ *decodeCtx) action {
 			set := f.set("avs")
 			return apply(set.AVS, ledger.ClearSlashed{Set: set, SlashID: f.uint("slash_id", 1<<63)})

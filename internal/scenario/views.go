@@ -115,6 +115,16 @@ var viewBuilders = map[string]builder{
 			return claimJSON(c), nil
 		}
 	},
+	"view_price": func(f *fields, _ *decodeCtx) action {
+		t := f.str("token")
+		return view(func(l *ledger.Ledger) any {
+			p, ok := l.PriceOf(t)
+			if !ok {
+				return map[string]any{}
+			}
+			return map[string]any{"price_usd": p.USD.Dec(), "timestamp": p.Timestamp}
+		})
+	},
 	"view_balance": func(f *fields, _ *decodeCtx) action {
 		a, t := f.actor("account"), f.str("token")
 		return view(func(l *ledger.Ledger) any { v := l.Balance(a, t); return v.Dec() })
