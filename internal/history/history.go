@@ -70,3 +70,16 @@ func (h *History[V]) Clone() History[V] {
 		values:  append([]V(nil), h.values...),
 	}
 }
+
+// DropBefore forgets the entries that no lookup at a height of at least h
+// can return: every entry before the last one at or below h. The caller
+// promises never to look up below h again (the ledger's queue-slashing
+// window only moves forward).
+func (h *History[V]) DropBefore(height uint64) {
+	i := sort.Search(len(h.heights), func(i int) bool { return h.heights[i] > height })
+	if i <= 1 {
+		return
+	}
+	h.heights = append(h.heights[:0:0], h.heights[i-1:]...)
+	h.values = append(h.values[:0:0], h.values[i-1:]...)
+}

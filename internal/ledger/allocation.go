@@ -23,6 +23,7 @@ func (l *Ledger) setAllocationDelay(sender Address, op SetAllocationDelay) *Erro
 		return ErrInvalidOperator
 	}
 	// After this point the operation must succeed.
+	l.dirty.operator(l.accounts[sender])
 	d := &l.accounts[sender].operator.delay
 	if d.effectBlock != 0 && l.height >= d.effectBlock {
 		d.delay, d.isSet = d.pending, true
@@ -106,7 +107,9 @@ func (l *Ledger) popDeallocations(op *operator, strategy string, n int) {
 		a, enc := l.updated(op.allocationOf(set, strategy), os.encumbered)
 		os.encumbered = enc
 		op.storeAllocation(set, strategy, a)
+		l.dirty.allocation(op.account, allocKey{set, strategy})
 	}
+	l.dirty.opStrategy(os)
 	os.queue = append(os.queue[:0:0], os.queue[n:]...)
 }
 
@@ -213,6 +216,8 @@ func (l *Ledger) modifyAllocations(sender Address, op ModifyAllocations) *Error 
 		assert(os.encumbered <= os.maxMagnitude(), "encumbered %d > max %d after modify_allocations",
 			os.encumbered, os.maxMagnitude())
 		opr.storeAllocation(op.Set, st.strategy, st.alloc)
+		l.dirty.opStrategy(os)
+		l.dirty.allocation(acct, allocKey{op.Set, st.strategy})
 		if st.push {
 			os.queue = append(os.queue, op.Set)
 		}

@@ -14,6 +14,7 @@ func (l *Ledger) registerAVS(sender Address, op RegisterAVS) *Error {
 		l.avss[sender] = a
 	}
 	a.metadata = op.Metadata
+	l.dirty.avs(sender)
 	l.emit(Event{Kind: EvAVSRegistered, Account: sender})
 	return nil
 }
@@ -99,6 +100,8 @@ func (l *Ledger) createOperatorSet(sender Address, op CreateOperatorSet) *Error 
 	l.sets[key] = set
 	a := l.avss[sender]
 	a.sets = append(a.sets, op.ID)
+	l.dirty.avs(sender)
+	l.dirty.set(key)
 	l.emit(Event{Kind: EvOperatorSetCreated, Set: key, Other: slasher, Account: set.recipient})
 	return nil
 }
@@ -115,6 +118,7 @@ func (l *Ledger) addStrategies(sender Address, op AddStrategies) *Error {
 	}
 	// After this point the operation must succeed.
 	set.strategies = append(set.strategies, op.Strategies...)
+	l.dirty.set(set.key)
 	return nil
 }
 
@@ -141,6 +145,7 @@ func (l *Ledger) removeStrategies(sender Address, op RemoveStrategies) *Error {
 	}
 	// After this point the operation must succeed. EnumerableSet.remove
 	// moves the last element into the removed one's place.
+	l.dirty.set(set.key)
 	for _, name := range op.Strategies {
 		for i, n := range set.strategies {
 			if n == name {
@@ -167,6 +172,7 @@ func (l *Ledger) updateSlasher(sender Address, op UpdateSlasher) *Error {
 	}
 	// After this point the operation must succeed.
 	set.slasher = l.slasherOf(set)
+	l.dirty.set(set.key)
 	if set.pendingSlasher == op.Slasher && set.slasherEffect > l.height {
 		return nil
 	}
@@ -225,6 +231,7 @@ func (l *Ledger) registerForSets(sender Address, op RegisterForSets) *Error {
 		}
 		r.registered = true
 		l.sets[key].members[sender] = struct{}{}
+		l.dirty.registration(opAcct, key)
 		l.emit(Event{Kind: EvOperatorRegisteredToSet, Account: sender, Set: key})
 	}
 	return nil
@@ -269,6 +276,7 @@ func (l *Ledger) deregisterFromSets(sender Address, op DeregisterFromSets) *Erro
 		r := opAcct.operator.registrations[key]
 		r.registered, r.slashableUntil = false, until
 		delete(l.sets[key].members, op.Operator)
+		l.dirty.registration(opAcct, key)
 		l.emit(Event{Kind: EvOperatorDeregisteredFromSet, Account: op.Operator, Set: key, N: until})
 	}
 	return nil

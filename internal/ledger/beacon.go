@@ -59,6 +59,7 @@ func (l *Ledger) beaconIncrease(acct *account, op BeaconBalanceUpdate) *Error {
 	}
 	t := l.beacon.token
 	t.supply.Add(&t.supply, &op.DeltaWei)
+	l.dirty.token(t)
 	acct.pod.restakedWei.Add(&acct.pod.restakedWei, &op.DeltaWei)
 	l.applyIncrease(acct, l.beacon, c.Add(prev, op.DeltaWei), newK, op.DeltaWei)
 	l.emit(Event{Kind: EvBeaconBalanceUpdated, Account: op.Staker, Amount: op.DeltaWei,
@@ -94,9 +95,12 @@ func (l *Ledger) beaconDecrease(acct *account, op BeaconBalanceUpdate, custody u
 	p.restakedWei.Sub(&p.restakedWei, &op.DeltaWei)
 	t := l.beacon.token
 	t.supply.Sub(&t.supply, &op.DeltaWei)
+	l.dirty.token(t)
+	l.dirty.account(acct)
 	if op2 != nil {
 		os := op2.opStrategyOrNew(BeaconStrategy)
 		os.shares = wad.SatSub(os.shares, opLoss)
+		l.dirty.opStrategy(os)
 	}
 	l.emit(Event{Kind: EvBeaconBalanceUpdated, Account: op.Staker, Amount: op.DeltaWei,
 		Amount2: lNext})

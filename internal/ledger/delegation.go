@@ -25,6 +25,7 @@ func (l *Ledger) registerOperator(sender Address, op RegisterOperator) *Error {
 	// After this point the operation must succeed.
 	acct = l.accountOrNew(sender)
 	acct.operator = &operator{
+		account:       acct,
 		approver:      op.Approver,
 		metadata:      op.Metadata,
 		delay:         allocationDelay{isSet: true, delay: op.AllocationDelay, pending: op.AllocationDelay, effectBlock: l.height},
@@ -32,6 +33,7 @@ func (l *Ledger) registerOperator(sender Address, op RegisterOperator) *Error {
 		allocations:   map[allocKey]*allocation{},
 		registrations: map[OperatorSet]*registration{},
 	}
+	l.dirty.operator(acct)
 	l.emit(Event{Kind: EvOperatorRegistered, Account: sender, N: uint64(op.AllocationDelay)})
 	l.applyDelegation(acct, acct, plan)
 	return nil
@@ -44,6 +46,7 @@ func (l *Ledger) modifyOperatorDetails(sender Address, op ModifyOperatorDetails)
 	}
 	// After this point the operation must succeed.
 	l.accounts[sender].operator.approver = op.Approver
+	l.dirty.operator(l.accounts[sender])
 	l.emit(Event{Kind: EvOperatorDetailsModified, Account: sender, Other: op.Approver})
 	return nil
 }
@@ -58,6 +61,7 @@ func (l *Ledger) updateOperatorMetadata(sender Address, op UpdateOperatorMetadat
 	}
 	// After this point the operation must succeed.
 	l.accounts[sender].operator.metadata = op.Metadata
+	l.dirty.operator(l.accounts[sender])
 	return nil
 }
 
@@ -71,15 +75,9 @@ func (l *Ledger) approveDelegation(sender Address, op ApproveDelegation) *Error 
 		return ErrInvalidCaller
 	}
 	// After this point the operation must succeed.
-	acct := l.accountOrNew(sender)
-	for i := range acct.approvals {
-		if a := &acct.approvals[i]; a.staker == op.Staker && a.operator == op.Operator {
-			a.expiry = op.Expiry
-			l.emitApproval(sender, op)
-			return nil
-		}
-	}
-	acct.approvals = append(acct.approvals, approval{staker: op.Staker, operator: op.Operator, expiry: op.Expiry})
+	k := approvalKey{approver: sender, staker: op.Staker, operator: op.Operator}
+	l.approvals[k] = op.Expiry
+	l.dirty.approval(k)
 	l.emitApproval(sender, op)
 	return nil
 }
@@ -89,22 +87,18 @@ func (l *Ledger) emitApproval(sender Address, op ApproveDelegation) {
 		Caller: op.Operator, N: op.Expiry})
 }
 
-// approvalIndex finds a live approval of staker by opAcct's approver; -1 when
-// none is needed (no approver, or the staker is the approver or operator),
-// -2 when one is needed and missing.
-func (l *Ledger) approvalIndex(staker Address, opAcct *account) int {
+// approvalNeeded returns the approval a delegation of staker to opAcct
+// spends and whether one is needed (no approver, or the staker is the
+// approver or operator, needs none); ok is false when one is needed and
+// there is no live one.
+func (l *Ledger) approvalNeeded(staker Address, opAcct *account) (k approvalKey, needed, ok bool) {
 	approver := opAcct.operator.approver
 	if approver.IsZero() || staker == approver || staker == opAcct.addr {
-		return -1
+		return k, false, true
 	}
-	if ap := l.accounts[approver]; ap != nil {
-		for i, a := range ap.approvals {
-			if a.staker == staker && a.operator == opAcct.addr && l.height <= a.expiry {
-				return i
-			}
-		}
-	}
-	return -2
+	k = approvalKey{approver: approver, staker: staker, operator: opAcct.addr}
+	expiry, found := l.approvals[k]
+	return k, true, found && l.height <= expiry
 }
 
 // delegateTo is DelegationManager.delegateTo.
@@ -123,8 +117,8 @@ func (l *Ledger) delegateChecked(sender Address, acct *account, to Address) *Err
 		return ErrOperatorNotRegistered
 	}
 	opAcct := l.accounts[to]
-	idx := l.approvalIndex(sender, opAcct)
-	if idx == -2 {
+	approval, needed, ok := l.approvalNeeded(sender, opAcct)
+	if !ok {
 		return ErrDelegationNotApproved
 	}
 	var c wad.Checked
@@ -133,9 +127,9 @@ func (l *Ledger) delegateChecked(sender Address, acct *account, to Address) *Err
 		return err
 	}
 	// After this point the operation must succeed.
-	if idx >= 0 {
-		ap := l.accounts[opAcct.operator.approver]
-		ap.approvals = append(ap.approvals[:idx], ap.approvals[idx+1:]...)
+	if needed {
+		delete(l.approvals, approval)
+		l.dirty.approval(approval)
 	}
 	l.applyDelegation(l.accountOrNew(sender), opAcct, plan)
 	return nil
@@ -203,8 +197,10 @@ func (l *Ledger) applyDelegation(acct, opAcct *account, p delegationPlan) {
 		acct.setDepositShares(s, shares, p.dsf[i])
 		os := opAcct.operator.opStrategyOrNew(s.name)
 		os.shares.Add(&os.shares, &p.added[i])
+		l.dirty.opStrategy(os)
 	}
 	l.snapshotAll(acct) // rewards count from now, at the new operator's indices
+	l.dirty.account(acct)
 	l.emit(Event{Kind: EvDelegated, Account: acct.addr, Other: opAcct.addr})
 }
 
@@ -257,6 +253,7 @@ func (l *Ledger) applyUndelegate(acct *account, caller Address, plans []queuePla
 	opAcct := acct.delegate
 	l.settleAll(acct) // earnings under the old operator, before leaving it
 	acct.delegate = nil
+	l.dirty.account(acct)
 	l.emit(Event{Kind: EvUndelegated, Account: acct.addr, Other: opAcct.addr, Caller: caller})
 	res := UndelegateResult{Withdrawals: make([]WithdrawalID, 0, len(plans))}
 	for _, p := range plans {
@@ -283,7 +280,7 @@ func (l *Ledger) redelegate(sender Address, op Redelegate) (UndelegateResult, *E
 		return UndelegateResult{}, ErrOperatorNotRegistered
 	}
 	opAcct := l.accounts[op.Operator]
-	if l.approvalIndex(sender, opAcct) == -2 {
+	if _, _, ok := l.approvalNeeded(sender, opAcct); !ok {
 		return UndelegateResult{}, ErrDelegationNotApproved
 	}
 	// After undelegating the staker holds no shares, so delegating cannot

@@ -43,6 +43,7 @@ func (l *Ledger) deposit(sender Address, op Deposit) (DepositResult, *Error) {
 	acct.debit(s.token, op.Amount)
 	s.balance.Add(&s.balance, &op.Amount)
 	s.totalShares.Add(&s.totalShares, &shares)
+	l.dirty.strategy(s)
 	l.applyIncrease(acct, s, c.Add(prev, shares), newK, shares)
 	l.emit(Event{Kind: EvDeposited, Account: sender, Strategy: s.name,
 		Amount: op.Amount, Amount2: shares})
@@ -86,8 +87,10 @@ func (l *Ledger) applyIncrease(acct *account, s *strategy, shares, k, added uint
 	l.settlePosition(acct, s)
 	acct.setDepositShares(s, shares, k)
 	l.snapshotPosition(acct, s)
+	l.dirty.account(acct)
 	if op := acct.operatorOf(); op != nil {
 		os := op.opStrategyOrNew(s.name)
 		os.shares.Add(&os.shares, &added)
+		l.dirty.opStrategy(os)
 	}
 }

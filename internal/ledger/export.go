@@ -9,12 +9,14 @@ import (
 	"github.com/holiman/uint256"
 )
 
-// The ledger's state is committed to as a sorted list of key/value records,
-// one per entity, each encoded canonically (fixed-width integers big-endian,
-// strings and lists length-prefixed, lists in the ledger's own order where
-// that order has meaning and sorted where it has none). The keys are stable:
-// docs/state-format.md lists them. A change of this encoding changes the
-// golden state hash in the tests, so it is always deliberate.
+// The ledger's state is committed to as key/value records, one per entity,
+// each encoded canonically (integers big-endian, strings and lists
+// length-prefixed, lists in the ledger's own order where that order has
+// meaning and sorted where it has none). docs/state-format.md lists the keys
+// and values. Records are what a node stores, hashes into its state tree
+// and proves; FromRecords rebuilds a ledger from them. A change of this
+// encoding changes the golden state hash in the tests, so it is always
+// deliberate.
 
 type encoder struct{ b []byte }
 
@@ -42,97 +44,226 @@ func (e *encoder) set(s OperatorSet) {
 	e.u32(s.ID)
 }
 
-// Record is one committed entity.
+// Record is one committed entity. A nil Value in Changes means the record
+// was deleted.
 type Record struct {
 	Key   []byte
 	Value []byte
 }
 
+// Record keys. Each prefix is one kind of entity.
+func globalKey() []byte                    { return []byte("g") }
+func tokenKey(name string) []byte          { return key("t/", []byte(name)) }
+func strategyKey(name string) []byte       { return key("s/", []byte(name)) }
+func priceKey(name string) []byte          { return key("p/", []byte(name)) }
+func accountKey(a Address) []byte          { return key("a/", a[:]) }
+func operatorKey(a Address) []byte         { return key("o/", a[:]) }
+func avsKey(a Address) []byte              { return key("v/", a[:]) }
+func setRecordKey(s OperatorSet) []byte    { return key("e/", setKey(s)) }
+func withdrawalKey(id WithdrawalID) []byte { return key("w/", id[:]) }
+func slashRecordKey(k slashKey) []byte {
+	return key("x/", setKey(k.set), binary.BigEndian.AppendUint64(nil, k.id))
+}
+func submissionKey(id uint64) []byte { return key("r/", binary.BigEndian.AppendUint64(nil, id)) }
+func approvalRecordKey(k approvalKey) []byte {
+	return key("d/", k.approver[:], k.staker[:], k.operator[:])
+}
+func opStrategyKey(a Address, name string) []byte {
+	return key("o/", a[:], []byte("/s/"), []byte(name))
+}
+func allocationKey(a Address, k allocKey) []byte {
+	return key("o/", a[:], []byte("/a/"), setKey(k.set), []byte(k.strategy))
+}
+func registrationKey(a Address, s OperatorSet) []byte {
+	return key("o/", a[:], []byte("/r/"), setKey(s))
+}
+
 // Records returns the whole state as records sorted by key.
 func (l *Ledger) Records() []Record {
 	var recs []Record
-	add := func(key []byte, e *encoder) {
-		recs = append(recs, Record{Key: key, Value: e.b})
-	}
-	var e encoder
-	e.u64(l.params.WithdrawalDelayBlocks)
-	e.u64(l.params.DeallocationDelayBlocks)
-	e.u64(l.params.AllocationConfigurationDelayBlocks)
-	e.u64(l.params.SlasherConfigurationDelayBlocks)
-	e.u32(l.params.ProtocolFeeBips)
-	e.u32(l.params.DefaultOperatorSplitBips)
-	e.u64(l.height)
-	e.u64(l.time)
-	e.amount(l.beaconSlashedShares)
-	e.u64(l.params.CalculationIntervalSeconds)
-	e.u64(l.params.MaxRewardsDurationSeconds)
-	e.u64(l.params.MaxRetroactiveLengthSeconds)
-	e.u64(l.params.MaxFutureLengthSeconds)
-	e.u64(l.params.GenesisRewardsTimestamp)
-	e.u64(l.params.ActivationDelaySeconds)
-	e.addr(l.treasury)
-	e.u64(l.nextSubmission)
-	add([]byte("g"), &e)
+	add := func(k, v []byte) { recs = append(recs, Record{Key: k, Value: v}) }
+	add(globalKey(), l.globalValue())
 	for _, name := range sortedNames(l.tokens) {
-		e := encoder{}
-		e.amount(l.tokens[name].supply)
-		e.amount(l.tokens[name].rewardsHeld)
-		add(key("t/", []byte(name)), &e)
-	}
-	for _, s := range l.submissions {
-		add(key("r/", binary.BigEndian.AppendUint64(nil, s.id)), submissionRecord(s))
-	}
-	for _, name := range sortedNames(l.prices) {
-		p := l.prices[name]
-		e := encoder{}
-		e.amount(p.USD)
-		e.u64(p.Timestamp)
-		e.addr(p.Oracle)
-		add(key("p/", []byte(name)), &e)
+		add(tokenKey(name), tokenValue(l.tokens[name]))
 	}
 	for _, name := range sortedNames(l.strategies) {
-		s := l.strategies[name]
-		e := encoder{}
-		e.str(s.token.name)
-		e.amount(s.totalShares)
-		e.amount(s.balance)
-		add(key("s/", []byte(name)), &e)
+		add(strategyKey(name), strategyValue(l.strategies[name]))
+	}
+	for _, name := range sortedNames(l.prices) {
+		add(priceKey(name), priceValue(l.prices[name]))
 	}
 	for _, a := range sortedAddrs(l.accounts) {
-		recs = l.accountRecords(recs, l.accounts[a])
+		acct := l.accounts[a]
+		add(accountKey(a), accountValue(acct))
+		if op := acct.operator; op != nil {
+			add(operatorKey(a), operatorValue(op))
+			for _, name := range sortedNames(op.strategies) {
+				add(opStrategyKey(a, name), opStrategyValue(op.strategies[name]))
+			}
+			for k, al := range op.allocations {
+				add(allocationKey(a, k), allocationValue(*al))
+			}
+			for s, r := range op.registrations {
+				add(registrationKey(a, s), registrationValue(r))
+			}
+		}
 	}
 	for _, a := range sortedAddrs(l.avss) {
-		v := l.avss[a]
-		e := encoder{}
-		e.str(v.metadata)
-		e.u32(uint32(len(v.sets)))
-		for _, id := range v.sets {
-			e.u32(id)
-		}
-		add(key("v/", a[:]), &e)
+		add(avsKey(a), avsValue(l.avss[a]))
 	}
 	for _, k := range sortedSets(l.sets) {
-		add(key("e/", setKey(k)), l.setRecord(l.sets[k]))
+		add(setRecordKey(k), setValue(l.sets[k]))
 	}
 	for _, id := range sortedIDs(l.withdrawals) {
-		add(key("w/", id[:]), withdrawalRecord(l.withdrawals[id]))
+		add(withdrawalKey(id), withdrawalValue(l.withdrawals[id]))
 	}
 	for _, k := range sortedSlashes(l.slashes) {
-		p := l.slashes[k]
-		e := encoder{}
-		e.u32(uint32(len(p.strategies)))
-		for i, s := range p.strategies {
-			e.str(s.name)
-			e.amount(p.shares[i])
-		}
-		add(key("x/", setKey(k.set), binary.BigEndian.AppendUint64(nil, k.id)), &e)
+		add(slashRecordKey(k), slashValue(l.slashes[k]))
 	}
-	sort.Slice(recs, func(i, j int) bool { return bytes.Compare(recs[i].Key, recs[j].Key) < 0 })
+	for _, s := range l.submissions {
+		add(submissionKey(s.id), submissionValue(s))
+	}
+	for k, expiry := range l.approvals {
+		add(approvalRecordKey(k), binary.BigEndian.AppendUint64(nil, expiry))
+	}
+	sortRecords(recs)
 	return recs
 }
 
-func (l *Ledger) accountRecords(recs []Record, acct *account) []Record {
-	e := encoder{}
+func sortRecords(recs []Record) {
+	sort.Slice(recs, func(i, j int) bool { return bytes.Compare(recs[i].Key, recs[j].Key) < 0 })
+}
+
+// Changes returns the records that changed since the previous call (all of
+// them after New or FromRecords), sorted by key, with a nil Value for each
+// deleted record, and starts tracking afresh. The global record is always
+// included: it holds the block height.
+func (l *Ledger) Changes() []Record {
+	d := l.dirty
+	l.dirty = dirtySet{}
+	if d.all {
+		return l.Records()
+	}
+	var recs []Record
+	add := func(k, v []byte) { recs = append(recs, Record{Key: k, Value: v}) }
+	add(globalKey(), l.globalValue())
+	for t := range d.tokens {
+		add(tokenKey(t.name), tokenValue(t))
+	}
+	for s := range d.strategies {
+		add(strategyKey(s.name), strategyValue(s))
+	}
+	for name := range d.prices {
+		add(priceKey(name), priceValue(l.prices[name]))
+	}
+	for acct := range d.accounts {
+		add(accountKey(acct.addr), accountValue(acct))
+	}
+	for acct := range d.operators {
+		add(operatorKey(acct.addr), operatorValue(acct.operator))
+	}
+	for os := range d.opStrategies {
+		add(opStrategyKey(os.owner.addr, os.name), opStrategyValue(os))
+	}
+	for r := range d.allocations {
+		if al := r.op.operator.allocations[r.key]; al != nil {
+			add(allocationKey(r.op.addr, r.key), allocationValue(*al))
+		} else {
+			add(allocationKey(r.op.addr, r.key), nil)
+		}
+	}
+	for r := range d.registrations {
+		add(registrationKey(r.op.addr, r.set), registrationValue(r.op.operator.registrations[r.set]))
+	}
+	for a := range d.avss {
+		add(avsKey(a), avsValue(l.avss[a]))
+	}
+	for k := range d.sets {
+		add(setRecordKey(k), setValue(l.sets[k]))
+	}
+	for id := range d.withdrawals {
+		var v []byte
+		if w := l.withdrawals[id]; w != nil {
+			v = withdrawalValue(w)
+		}
+		add(withdrawalKey(id), v)
+	}
+	for k := range d.slashes {
+		var v []byte
+		if p := l.slashes[k]; p != nil {
+			v = slashValue(p)
+		}
+		add(slashRecordKey(k), v)
+	}
+	live := map[uint64]*submission{}
+	for _, s := range l.submissions {
+		live[s.id] = s
+	}
+	for id := range d.submissions {
+		var v []byte
+		if s := live[id]; s != nil {
+			v = submissionValue(s)
+		}
+		add(submissionKey(id), v)
+	}
+	for k := range d.approvals {
+		var v []byte
+		if expiry, ok := l.approvals[k]; ok {
+			v = binary.BigEndian.AppendUint64(nil, expiry)
+		}
+		add(approvalRecordKey(k), v)
+	}
+	sortRecords(recs)
+	return recs
+}
+
+func (l *Ledger) globalValue() []byte {
+	var e encoder
+	p := l.params
+	for _, v := range []uint64{p.WithdrawalDelayBlocks, p.DeallocationDelayBlocks,
+		p.AllocationConfigurationDelayBlocks, p.SlasherConfigurationDelayBlocks} {
+		e.u64(v)
+	}
+	e.u32(p.ProtocolFeeBips)
+	e.u32(p.DefaultOperatorSplitBips)
+	for _, v := range []uint64{p.CalculationIntervalSeconds, p.MaxRewardsDurationSeconds,
+		p.MaxRetroactiveLengthSeconds, p.MaxFutureLengthSeconds, p.GenesisRewardsTimestamp,
+		p.ActivationDelaySeconds} {
+		e.u64(v)
+	}
+	e.u64(l.height)
+	e.u64(l.time)
+	e.amount(l.beaconSlashedShares)
+	e.addr(l.treasury)
+	e.u64(l.nextSubmission)
+	return e.b
+}
+
+func tokenValue(t *token) []byte {
+	var e encoder
+	e.amount(t.supply)
+	e.amount(t.rewardsHeld)
+	return e.b
+}
+
+func strategyValue(s *strategy) []byte {
+	var e encoder
+	e.str(s.token.name)
+	e.amount(s.totalShares)
+	e.amount(s.balance)
+	return e.b
+}
+
+func priceValue(p Price) []byte {
+	var e encoder
+	e.amount(p.USD)
+	e.u64(p.Timestamp)
+	e.addr(p.Oracle)
+	return e.b
+}
+
+func accountValue(acct *account) []byte {
+	var e encoder
 	e.u32(uint32(len(acct.balances)))
 	for _, b := range acct.balances {
 		e.str(b.token.name)
@@ -171,105 +302,129 @@ func (l *Ledger) accountRecords(recs []Record, acct *account) []Record {
 		e.u64(s.activatedAt)
 		e.boolean(s.initialized)
 	}
-	e.u32(uint32(len(acct.queued)))
-	for _, id := range acct.queued {
-		e.b = append(e.b, id[:]...)
-	}
-	e.u32(uint32(len(acct.approvals)))
-	for _, ap := range acct.approvals {
-		e.addr(ap.staker)
-		e.addr(ap.operator)
-		e.u64(ap.expiry)
-	}
-	recs = append(recs, Record{Key: key("a/", acct.addr[:]), Value: e.b})
-	if acct.operator != nil {
-		recs = operatorRecords(recs, acct.addr, acct.operator)
-	}
-	return recs
+	return e.b
 }
 
-func operatorRecords(recs []Record, a Address, op *operator) []Record {
-	e := encoder{}
+func operatorValue(op *operator) []byte {
+	var e encoder
 	e.addr(op.approver)
 	e.str(op.metadata)
 	e.u32(op.delay.delay)
 	e.boolean(op.delay.isSet)
 	e.u32(op.delay.pending)
 	e.u64(op.delay.effectBlock)
-	recs = append(recs, Record{Key: key("o/", a[:]), Value: e.b})
-	for _, name := range sortedNames(op.strategies) {
-		os := op.strategies[name]
-		e := encoder{}
-		e.amount(os.shares)
-		e.u64(os.encumbered)
-		e.u32(uint32(os.maxMag.Len()))
-		for i := 0; i < os.maxMag.Len(); i++ {
-			h, v := os.maxMag.Entry(i)
-			e.u64(h)
-			e.u64(v)
-		}
-		e.u32(uint32(len(os.queue)))
-		for _, s := range os.queue {
-			e.set(s)
-		}
-		e.u32(uint32(os.cumQueued.Len()))
-		for i := 0; i < os.cumQueued.Len(); i++ {
-			h, v := os.cumQueued.Entry(i)
-			e.u64(h)
-			e.amount(v)
-		}
-		e.u32(uint32(len(os.rewards)))
-		for _, r := range os.rewards {
-			e.str(r.token.name)
-			e.amount(r.j)
-		}
-		recs = append(recs, Record{Key: key("o/", a[:], []byte("/s/"), []byte(name)), Value: e.b})
-	}
-	keys := make([]allocKey, 0, len(op.allocations))
-	for k := range op.allocations {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].set != keys[j].set {
-			return keys[i].set.Less(keys[j].set)
-		}
-		return keys[i].strategy < keys[j].strategy
-	})
-	for _, k := range keys {
-		al := op.allocations[k]
-		e := encoder{}
-		e.u64(al.current)
-		e.u64(uint64(al.pendingDiff))
-		e.u64(al.effectBlock)
-		recs = append(recs, Record{Key: key("o/", a[:], []byte("/a/"), setKey(k.set), []byte(k.strategy)), Value: e.b})
-	}
-	for _, s := range sortedSets(op.registrations) {
-		r := op.registrations[s]
-		e := encoder{}
-		e.boolean(r.registered)
-		e.u64(r.slashableUntil)
-		recs = append(recs, Record{Key: key("o/", a[:], []byte("/r/"), setKey(s)), Value: e.b})
-	}
-	return recs
+	return e.b
 }
 
-func (l *Ledger) setRecord(s *operatorSet) *encoder {
-	e := &encoder{}
+func opStrategyValue(os *opStrategy) []byte {
+	var e encoder
+	e.amount(os.shares)
+	e.u64(os.encumbered)
+	e.u32(uint32(os.maxMag.Len()))
+	for i := 0; i < os.maxMag.Len(); i++ {
+		h, v := os.maxMag.Entry(i)
+		e.u64(h)
+		e.u64(v)
+	}
+	e.u32(uint32(len(os.queue)))
+	for _, s := range os.queue {
+		e.set(s)
+	}
+	e.u32(uint32(os.cumQueued.Len()))
+	for i := 0; i < os.cumQueued.Len(); i++ {
+		h, v := os.cumQueued.Entry(i)
+		e.u64(h)
+		e.amount(v)
+	}
+	e.u32(uint32(len(os.rewards)))
+	for _, r := range os.rewards {
+		e.str(r.token.name)
+		e.amount(r.j)
+	}
+	return e.b
+}
+
+func allocationValue(al allocation) []byte {
+	var e encoder
+	e.u64(al.current)
+	e.u64(uint64(al.pendingDiff))
+	e.u64(al.effectBlock)
+	return e.b
+}
+
+func registrationValue(r *registration) []byte {
+	var e encoder
+	e.boolean(r.registered)
+	e.u64(r.slashableUntil)
+	return e.b
+}
+
+func avsValue(v *avs) []byte {
+	var e encoder
+	e.str(v.metadata)
+	e.u32(uint32(len(v.sets)))
+	for _, id := range v.sets {
+		e.u32(id)
+	}
+	return e.b
+}
+
+// setValue omits the members: they are the operators whose registration
+// records say registered, and FromRecords rebuilds them from those.
+func setValue(s *operatorSet) []byte {
+	var e encoder
 	e.u32(uint32(len(s.strategies)))
 	for _, n := range s.strategies {
 		e.str(n)
-	}
-	members := sortedAddrs(s.members)
-	e.u32(uint32(len(members)))
-	for _, m := range members {
-		e.addr(m)
 	}
 	e.addr(s.slasher)
 	e.addr(s.pendingSlasher)
 	e.u64(s.slasherEffect)
 	e.addr(s.recipient)
 	e.u64(s.lastSlashID)
-	return e
+	return e.b
+}
+
+func withdrawalValue(w *withdrawal) []byte {
+	var e encoder
+	e.addr(w.staker)
+	e.addr(w.delegatedTo)
+	e.addr(w.withdrawer)
+	e.u64(w.nonce)
+	e.u64(w.startBlock)
+	e.u32(uint32(len(w.strategies)))
+	for i, s := range w.strategies {
+		e.str(s.name)
+		e.amount(w.scaled[i])
+	}
+	return e.b
+}
+
+func slashValue(p *pendingSlash) []byte {
+	var e encoder
+	e.u32(uint32(len(p.strategies)))
+	for i, s := range p.strategies {
+		e.str(s.name)
+		e.amount(p.shares[i])
+	}
+	return e.b
+}
+
+func submissionValue(s *submission) []byte {
+	e := &encoder{}
+	e.addr(s.avs)
+	e.str(s.token.name)
+	e.u32(uint32(len(s.strategies)))
+	for i, name := range s.strategies {
+		e.str(name)
+		e.amount(s.multipliers[i])
+	}
+	e.u64(s.start)
+	e.u64(s.end)
+	e.amount(s.escrowed)
+	e.amount(s.remaining)
+	e.u64(s.next)
+	return e.b
 }
 
 func encodeSnaps(e *encoder, snaps []rewardSnap) {
@@ -288,40 +443,10 @@ func encodeTokenAmounts(e *encoder, list []tokenAmount) {
 	}
 }
 
-func submissionRecord(s *submission) *encoder {
-	e := &encoder{}
-	e.addr(s.avs)
-	e.str(s.token.name)
-	e.u32(uint32(len(s.strategies)))
-	for i, name := range s.strategies {
-		e.str(name)
-		e.amount(s.multipliers[i])
-	}
-	e.u64(s.start)
-	e.u64(s.end)
-	e.amount(s.escrowed)
-	e.amount(s.remaining)
-	e.u64(s.next)
-	return e
-}
-
-func withdrawalRecord(w *withdrawal) *encoder {
-	e := &encoder{}
-	e.addr(w.staker)
-	e.addr(w.delegatedTo)
-	e.addr(w.withdrawer)
-	e.u64(w.nonce)
-	e.u64(w.startBlock)
-	e.u32(uint32(len(w.strategies)))
-	for i, s := range w.strategies {
-		e.str(s.name)
-		e.amount(w.scaled[i])
-	}
-	return e
-}
-
 // StateHash is the SHA-256 of every record, key and value each prefixed by
 // its length, in key order. Equal states hash equally on every machine.
+// (A node commits to the same records with a Merkle tree instead, which
+// also proves them.)
 func (l *Ledger) StateHash() [32]byte {
 	h := sha256.New()
 	var n [4]byte

@@ -38,6 +38,7 @@ func (l *Ledger) setPrice(sender Address, op SetPrice) *Error {
 	}
 	// After this point the operation must succeed.
 	l.prices[op.Token] = Price{USD: op.PriceUSD, Timestamp: op.Timestamp, Oracle: sender}
+	l.dirty.price(op.Token)
 	l.emit(Event{Kind: EvPriceSet, Account: sender, Token: op.Token, Amount: op.PriceUSD, N: op.Timestamp})
 	return nil
 }
@@ -70,5 +71,7 @@ func (l *Ledger) TxNonce(a Address) uint64 {
 // calls it for every transaction it includes in a block, whether its
 // operation succeeds or is rejected, so a nonce is never reused.
 func (l *Ledger) BumpTxNonce(a Address) {
-	l.accountOrNew(a).txNonce++
+	acct := l.accountOrNew(a)
+	acct.txNonce++
+	l.dirty.account(acct)
 }

@@ -164,13 +164,18 @@ func (l *Ledger) submitRewards(sender Address, op SubmitRewards) (SubmitRewardsR
 	}
 	// After this point the operation must succeed.
 	l.accounts[sender].debit(t, op.Amount)
-	l.accountOrNew(l.treasury).credit(t, fee)
+	treasury := l.accountOrNew(l.treasury)
+	treasury.credit(t, fee)
+	l.dirty.account(l.accounts[sender])
+	l.dirty.account(treasury)
+	l.dirty.token(t)
 	t.rewardsHeld.Add(&t.rewardsHeld, &escrowed)
 	l.nextSubmission++
 	s := &submission{id: l.nextSubmission, avs: sender, token: t,
 		strategies: append([]string(nil), op.Strategies...), multipliers: append([]uint256.Int(nil), op.Multipliers...),
 		start: op.StartTime, end: op.StartTime + op.Duration, escrowed: escrowed, remaining: escrowed, next: op.StartTime}
 	l.submissions = append(l.submissions, s)
+	l.dirty.submission(s.id)
 	l.emit(Event{Kind: EvRewardsSubmitted, Account: sender, Token: t.name, N: s.id, Amount: escrowed, Amount2: fee})
 	return SubmitRewardsResult{ID: s.id, ProtocolFee: fee, Escrowed: escrowed}, nil
 }
@@ -257,6 +262,7 @@ func (l *Ledger) setOperatorSplit(sender Address, op SetOperatorSplit) *Error {
 	}
 	cur.newBips = op.Bips
 	cur.activatedAt = l.time + l.params.ActivationDelaySeconds
+	l.dirty.account(acct)
 	l.emit(Event{Kind: EvOperatorSplitSet, Account: sender, Other: op.AVS, N: uint64(op.Bips),
 		Amount: wad.U(cur.activatedAt)})
 	return nil
@@ -278,6 +284,8 @@ func (l *Ledger) claimRewards(sender Address, op ClaimRewards) (ClaimResult, *Er
 	t.rewardsHeld.Sub(&t.rewardsHeld, &paid)
 	acct.credit(t, paid)
 	acct.addClaimed(t, paid)
+	l.dirty.account(acct)
+	l.dirty.token(t)
 	l.emit(Event{Kind: EvRewardsClaimed, Account: sender, Token: t.name, Amount: paid})
 	return ClaimResult{Amount: paid}, nil
 }
@@ -396,6 +404,7 @@ func (l *Ledger) settlePosition(acct *account, s *strategy) {
 		}
 	}
 	*snaps = currentSnaps(os, (*snaps)[:0])
+	l.dirty.account(acct)
 }
 
 // snapshotAll moves every position's snapshots to its operator's current
@@ -409,6 +418,7 @@ func (l *Ledger) snapshotAll(acct *account) {
 	if acct.pod != nil {
 		acct.pod.snaps = currentSnaps(op.opStrategy(BeaconStrategy), acct.pod.snaps[:0])
 	}
+	l.dirty.account(acct)
 }
 
 // snapshotPosition moves one position's snapshots to the current indices.
@@ -416,6 +426,7 @@ func (l *Ledger) snapshotPosition(acct *account, s *strategy) {
 	_, _, snaps := acct.positionRewards(s)
 	if snaps != nil {
 		*snaps = currentSnaps(acct.operatorOf().opStrategy(s.name), (*snaps)[:0])
+		l.dirty.account(acct)
 	}
 }
 
@@ -485,6 +496,7 @@ func (l *Ledger) accrueRewards(upTo uint64) {
 			s.remaining.Sub(&s.remaining, &amount)
 			l.distribute(s, amount)
 			s.next += interval
+			l.dirty.submission(s.id)
 		}
 		if s.next < s.end {
 			kept = append(kept, s)
@@ -531,6 +543,7 @@ func (l *Ledger) distribute(s *submission, amount uint256.Int) {
 		}
 		if !commission.IsZero() {
 			w.acct.addClaimable(s.token, commission)
+			l.dirty.account(w.acct)
 		}
 		l.addToIndices(w, s, stakers)
 	}
@@ -557,6 +570,7 @@ func (l *Ledger) addToIndices(w opWeight, s *submission, stakers uint256.Int) {
 			continue
 		}
 		os.addIndex(s.token, inc)
+		l.dirty.opStrategy(os)
 	}
 }
 

@@ -127,6 +127,7 @@ func (l *Ledger) scaledSharesInWindow(os *opStrategy) uint256.Int {
 func (l *Ledger) applySlash(opAcct *account, set *operatorSet, op Slash, entries []slashEntry) SlashResult {
 	set.lastSlashID++
 	id := set.lastSlashID
+	l.dirty.set(set.key)
 	res := SlashResult{SlashID: id, Shares: make([]uint256.Int, len(entries))}
 	var held *pendingSlash
 	opr := opAcct.operator
@@ -137,6 +138,8 @@ func (l *Ledger) applySlash(opAcct *account, set *operatorSet, op Slash, entries
 		}
 		os := opr.strategies[e.name]
 		opr.storeAllocation(op.Set, e.name, e.alloc)
+		l.dirty.allocation(opAcct, allocKey{op.Set, e.name})
+		l.dirty.opStrategy(os)
 		os.encumbered = e.encumbered
 		assert(e.newMax <= os.maxMagnitude() && e.encumbered <= e.newMax,
 			"slash would raise max magnitude or leave encumbered %d > max %d", e.encumbered, e.newMax)
@@ -160,6 +163,7 @@ func (l *Ledger) applySlash(opAcct *account, set *operatorSet, op Slash, entries
 	}
 	if held != nil {
 		l.slashes[slashKey{op.Set, id}] = held
+		l.dirty.slash(slashKey{op.Set, id})
 	}
 	return res
 }
@@ -192,7 +196,10 @@ func (l *Ledger) clearSlashed(op ClearSlashed) (ClearSlashedResult, *Error) {
 		recipient = set.recipient
 	}
 	to := l.accountOrNew(recipient)
+	l.dirty.account(to)
+	l.dirty.slash(key)
 	for i, s := range held.strategies {
+		l.dirty.strategy(s)
 		s.totalShares.Sub(&s.totalShares, &held.shares[i])
 		s.balance.Sub(&s.balance, &amounts[i])
 		to.credit(s.token, amounts[i])

@@ -37,6 +37,9 @@ type Ledger struct {
 	sets        map[OperatorSet]*operatorSet
 	withdrawals map[WithdrawalID]*withdrawal
 	slashes     map[slashKey]*pendingSlash
+	approvals   map[approvalKey]uint64 // expiry block of each live approval
+
+	dirty dirtySet // what changed since the last Changes call
 
 	prices         map[string]Price // by token
 	treasury       Address
@@ -80,7 +83,6 @@ type account struct {
 	nonce     uint64     // withdrawals queued so far (cumulativeWithdrawalsQueued)
 	txNonce   uint64     // transactions this account has sent
 	queued    []WithdrawalID
-	approvals []approval // delegations this account approved as an approver
 
 	claimables []tokenAmount   // settled, unclaimed rewards
 	claimed    []tokenAmount   // rewards claimed so far (cumulative)
@@ -114,15 +116,15 @@ type pod struct {
 	snaps       []rewardSnap
 }
 
-// approval lets staker delegate to operator until expiry (a block height),
-// granted by the operator's delegation approver.
-type approval struct {
-	staker, operator Address
-	expiry           uint64
+// approvalKey names an approval: approver lets staker delegate to operator
+// (until the expiry block stored with it).
+type approvalKey struct {
+	approver, staker, operator Address
 }
 
 // operator is an account registered as an operator.
 type operator struct {
+	account       *account // back reference, for change tracking
 	approver      Address
 	metadata      string
 	delay         allocationDelay
@@ -141,6 +143,8 @@ type allocationDelay struct {
 
 // opStrategy is an operator's state in one strategy.
 type opStrategy struct {
+	owner      *account                     // the operator's account (for change tracking)
+	name       string                       // the strategy's name
 	shares     uint256.Int                  // operator shares (op)
 	maxMag     history.History[uint64]      // max magnitude, default WAD
 	encumbered uint64                       // allocated + pending magnitude
@@ -233,7 +237,9 @@ func New(cfg Config) *Ledger {
 		sets:         map[OperatorSet]*operatorSet{},
 		withdrawals:  map[WithdrawalID]*withdrawal{},
 		slashes:      map[slashKey]*pendingSlash{},
+		approvals:    map[approvalKey]uint64{},
 		treasury:     cfg.Treasury,
+		dirty:        dirtySet{all: true},
 	}
 	if l.treasury.IsZero() {
 		l.treasury = DefaultTreasury
@@ -442,7 +448,7 @@ func (op *operator) opStrategy(name string) *opStrategy {
 func (op *operator) opStrategyOrNew(name string) *opStrategy {
 	os := op.strategies[name]
 	if os == nil {
-		os = &opStrategy{}
+		os = &opStrategy{owner: op.account, name: name}
 		op.strategies[name] = os
 	}
 	return os

@@ -33,7 +33,10 @@ func (l *Ledger) addStrategy(sender Address, op AddStrategy) *Error {
 		return ErrTooManyStrategies
 	}
 	// After this point the operation must succeed.
-	l.strategies[op.Strategy] = &strategy{name: op.Strategy, token: l.tokenOrNew(op.Token)}
+	s := &strategy{name: op.Strategy, token: l.tokenOrNew(op.Token)}
+	l.strategies[op.Strategy] = s
+	l.dirty.strategy(s)
+	l.dirty.token(s.token)
 	l.emit(Event{Kind: EvStrategyAdded, Strategy: op.Strategy, Token: op.Token})
 	return nil
 }
@@ -57,7 +60,10 @@ func (l *Ledger) mint(sender Address, op Mint) *Error {
 	// After this point the operation must succeed.
 	t := l.tokenOrNew(op.Token)
 	t.supply.Add(&t.supply, &op.Amount)
-	l.accountOrNew(op.Account).credit(t, op.Amount)
+	acct := l.accountOrNew(op.Account)
+	acct.credit(t, op.Amount)
+	l.dirty.token(t)
+	l.dirty.account(acct)
 	l.emit(Event{Kind: EvMinted, Account: op.Account, Token: op.Token, Amount: op.Amount})
 	return nil
 }
@@ -81,6 +87,8 @@ func (l *Ledger) rebase(sender Address, op Rebase) *Error {
 	// After this point the operation must succeed.
 	s.token.supply.Add(&s.token.supply, &op.Amount)
 	s.balance.Add(&s.balance, &op.Amount)
+	l.dirty.token(s.token)
+	l.dirty.strategy(s)
 	l.emit(Event{Kind: EvRebased, Strategy: s.name, Amount: op.Amount})
 	return nil
 }

@@ -131,9 +131,15 @@ func (l *Ledger) applyQueue(acct, opAcct *account, p queuePlan) WithdrawalID {
 			cum := os.cumQueued.Latest(uint256.Int{})
 			cum.Add(&cum, &p.scaled[i])
 			os.cumQueued.Push(l.height, cum)
+			if l.height > l.params.WithdrawalDelayBlocks+1 {
+				// Only the last entry at or before the oldest block a
+				// future slash can look back to is ever read again.
+				os.cumQueued.DropBefore(l.height - l.params.WithdrawalDelayBlocks - 1)
+			}
 			take := wad.Min(os.shares, p.withdrawable[i])
 			shortfall[i] = wad.SatSub(p.withdrawable[i], take)
 			os.shares.Sub(&os.shares, &take)
+			l.dirty.opStrategy(os)
 		}
 		l.settlePosition(acct, s)
 		held, k := acct.depositShares(s)
@@ -143,6 +149,8 @@ func (l *Ledger) applyQueue(acct, opAcct *account, p queuePlan) WithdrawalID {
 	acct.nonce++
 	acct.queued = append(acct.queued, w.id)
 	l.withdrawals[w.id] = w
+	l.dirty.account(acct)
+	l.dirty.withdrawal(w.id)
 	for i, s := range p.strategies {
 		l.emit(Event{Kind: EvWithdrawalQueued, Account: acct.addr, Other: w.delegatedTo,
 			ID: w.id, Strategy: s.name, Amount: p.withdrawable[i], Amount2: shortfall[i]})
@@ -319,6 +327,8 @@ func (l *Ledger) planAsShares(staker *account, w *withdrawal, shares []uint256.I
 
 func (l *Ledger) applyCompletion(staker *account, w *withdrawal, p completionPlan, asTokens bool) {
 	delete(l.withdrawals, w.id)
+	l.dirty.withdrawal(w.id)
+	l.dirty.account(staker)
 	for i, id := range staker.queued {
 		if id == w.id {
 			staker.queued = append(staker.queued[:i], staker.queued[i+1:]...)
@@ -335,6 +345,7 @@ func (l *Ledger) applyCompletion(staker *account, w *withdrawal, p completionPla
 			staker.pod.restakedWei.Sub(&staker.pod.restakedWei, &p.amounts[i])
 			staker.credit(s.token, p.amounts[i])
 		case asTokens:
+			l.dirty.strategy(s)
 			s.totalShares.Sub(&s.totalShares, &p.shares[i])
 			s.balance.Sub(&s.balance, &p.amounts[i])
 			staker.credit(s.token, p.amounts[i])

@@ -81,7 +81,7 @@ func TestVectorsMatchShared(t *testing.T) {
 // goldenStateHash pins the state after golden.json. It changes only when
 // the state encoding or the ledger's semantics change; update it
 // deliberately, with a note in docs/state-format.md.
-const goldenStateHash = "29ebdce413a397bf702310f9e3196afcad1b1649ca30ea693646748c863bb4d7"
+const goldenStateHash = "869b7319b9c33d523aec54a49edd215a266ab9e18c23073b25f3ff03002d3d1d"
 
 func TestGoldenStateHash(t *testing.T) {
 	data, err := os.ReadFile("../../testdata/scenarios/golden.json")
