@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -43,33 +44,21 @@ func amountsJSON(v []uint256.Int) []string {
 	return out
 }
 
-// render turns an operation result into the JSON of scenario-format.md.
+// render turns an operation result into the JSON of scenario-format.md
+// (the ledger's result types know their JSON form).
 func render(res any) any {
-	switch r := res.(type) {
-	case nil:
+	if res == nil {
 		return map[string]any{}
-	case ledger.DepositResult:
-		return map[string]any{"shares": r.Shares.Dec()}
-	case ledger.UndelegateResult:
-		ids := make([]string, len(r.Withdrawals))
-		for i, id := range r.Withdrawals {
-			ids[i] = id.String()
-		}
-		return map[string]any{"withdrawals": ids}
-	case ledger.QueueWithdrawalResult:
-		return map[string]any{"withdrawal": r.Withdrawal.String(), "withdrawable": amountsJSON(r.Withdrawable)}
-	case ledger.CompleteWithdrawalResult:
-		return map[string]any{"amounts": amountsJSON(r.Amounts)}
-	case ledger.SlashResult:
-		return map[string]any{"slash_id": r.SlashID, "shares": amountsJSON(r.Shares)}
-	case ledger.ClearSlashedResult:
-		return map[string]any{"amounts": amountsJSON(r.Amounts)}
-	case ledger.SubmitRewardsResult:
-		return map[string]any{"protocol_fee": r.ProtocolFee.Dec(), "escrowed": r.Escrowed.Dec(), "submission": r.ID}
-	case ledger.ClaimResult:
-		return map[string]any{"amount": r.Amount.Dec()}
 	}
-	panic(fmt.Sprintf("scenario: no rendering for %T", res))
+	b, err := json.Marshal(res)
+	if err != nil {
+		panic(fmt.Sprintf("scenario: rendering %T: %v", res, err))
+	}
+	var out map[string]any
+	if err := decodeStrict(b, &out); err != nil {
+		panic(fmt.Sprintf("scenario: rendering %T: %v", res, err))
+	}
+	return out
 }
 
 // withdrawalRef reads a withdrawal reference: "#S" or "#S.i" (an id returned

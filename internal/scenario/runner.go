@@ -306,8 +306,12 @@ func (r *runner) recordWithdrawals(st step, out any) {
 	if id, ok := m["withdrawal"].(string); ok {
 		ids = []string{id}
 	}
-	if list, ok := m["withdrawals"].([]string); ok {
-		ids = list
+	if list, ok := m["withdrawals"].([]any); ok {
+		for _, v := range list {
+			if s, ok := v.(string); ok {
+				ids = append(ids, s)
+			}
+		}
 	}
 	for _, s := range ids {
 		id, err := ledger.ParseWithdrawalID(s)
