@@ -176,3 +176,26 @@ var (
 	ErrStalePrice = newError(125, "StalePrice",
 		"a newer price of that token is already recorded")
 )
+
+// Transaction errors (codes 200 and up): a transaction that is rejected
+// before its operation runs. The node's intake (CheckTx) returns them; a
+// block can only contain them if a proposer misbehaves, and then the
+// transaction changes nothing, not even its sender's nonce.
+var (
+	ErrTxMalformed = newError(200, "TxMalformed",
+		"the transaction does not decode; build it with restake tx or the tx package")
+	ErrTxTooLarge = newError(201, "TxTooLarge",
+		"the transaction is larger than 64 KiB")
+	ErrWrongChainID = newError(202, "WrongChainID",
+		"the transaction was signed for another chain; check the chain id")
+	ErrInvalidSignature = newError(203, "InvalidSignature",
+		"the signature does not recover to a signer; sign the transaction's signing hash")
+	ErrNonceTooLow = newError(204, "NonceTooLow",
+		"the nonce was already used; read the account's nonce and sign again")
+	ErrNonceTooHigh = newError(205, "NonceTooHigh",
+		"the nonce skips ahead of the account's next nonce; send the missing transactions first")
+	ErrMempoolFull = newError(206, "MempoolFull",
+		"the node holds too many pending transactions; retry shortly")
+	ErrTxAlreadyKnown = newError(207, "TxAlreadyKnown",
+		"this transaction is already pending or committed")
+)
