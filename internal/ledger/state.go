@@ -39,7 +39,8 @@ type Ledger struct {
 	slashes     map[slashKey]*pendingSlash
 	approvals   map[approvalKey]uint64 // expiry block of each live approval
 
-	dirty dirtySet // what changed since the last Changes call
+	dirty        dirtySet  // what changed since the last Changes call
+	accountOrder []Address // sorted account addresses, rebuilt when accounts are added
 
 	prices         map[string]Price // by token
 	treasury       Address

@@ -115,11 +115,14 @@ func (l *Ledger) MinimumSlashableStake(set OperatorSet, op Address, strategy str
 // QueuedWithdrawalView is a queued withdrawal's strategies and the shares it
 // would pay now.
 type QueuedWithdrawalView struct {
-	Staker     Address
-	Operator   Address
-	StartBlock uint64
-	Strategies []string
-	Shares     []uint256.Int
+	ID          WithdrawalID  `json:"id"`
+	Staker      Address       `json:"staker"`
+	Operator    Address       `json:"operator"`
+	StartBlock  uint64        `json:"start_block"`
+	UnlockBlock uint64        `json:"unlock_block"` // the first block it can complete at
+	Strategies  []string      `json:"strategies"`
+	Shares      []uint256.Int `json:"-"`
+	SharesDec   []string      `json:"shares"`
 }
 
 // QueuedWithdrawal is getQueuedWithdrawal: after the slashable window the
@@ -129,10 +132,12 @@ type QueuedWithdrawalView struct {
 func (l *Ledger) QueuedWithdrawal(id WithdrawalID) QueuedWithdrawalView {
 	w := l.withdrawals[id]
 	if w == nil {
-		return QueuedWithdrawalView{Strategies: []string{}, Shares: []uint256.Int{}}
+		return QueuedWithdrawalView{Strategies: []string{}, Shares: []uint256.Int{}, SharesDec: []string{}}
 	}
-	v := QueuedWithdrawalView{Staker: w.staker, Operator: w.delegatedTo, StartBlock: w.startBlock,
-		Strategies: make([]string, len(w.strategies)), Shares: make([]uint256.Int, len(w.strategies))}
+	v := QueuedWithdrawalView{ID: id, Staker: w.staker, Operator: w.delegatedTo, StartBlock: w.startBlock,
+		UnlockBlock: w.startBlock + l.params.WithdrawalDelayBlocks + 1,
+		Strategies:  make([]string, len(w.strategies)), Shares: make([]uint256.Int, len(w.strategies)),
+		SharesDec: make([]string, len(w.strategies))}
 	staker := l.accounts[w.staker]
 	var op *operator
 	if !w.delegatedTo.IsZero() {
@@ -149,6 +154,7 @@ func (l *Ledger) QueuedWithdrawal(id WithdrawalID) QueuedWithdrawalView {
 		}
 		v.Strategies[i] = s.name
 		v.Shares[i] = c.MulWad(w.scaled[i], sf)
+		v.SharesDec[i] = v.Shares[i].Dec()
 	}
 	return v
 }
