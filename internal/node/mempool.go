@@ -76,3 +76,9 @@ func (m *mempool) has(h [32]byte) bool {
 	_, ok := m.byHash[h]
 	return ok
 }
+
+func (m *mempool) pendingOf(a ledger.Address) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pending[a]
+}

@@ -332,3 +332,14 @@ func (n *Node) deliver(c *app.Committed) {
 
 // ErrHalted reports a node that stopped producing blocks.
 var ErrHalted = errors.New("node: halted")
+
+// NextNonce returns the nonce a sender's next transaction must carry: its
+// committed nonce plus its transactions waiting in the mempool.
+func (n *Node) NextNonce(a ledger.Address) uint64 {
+	var committed uint64
+	n.Read(func(ap *app.App) { committed = ap.Ledger().TxNonce(a) })
+	return committed + n.pool.pendingOf(a)
+}
+
+// MempoolSize returns the number of waiting transactions.
+func (n *Node) MempoolSize() int { return n.pool.size() }
