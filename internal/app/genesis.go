@@ -34,6 +34,10 @@ type Genesis struct {
 	// Ops are operations applied at genesis without signatures, each from
 	// its named sender, in order (a demo network's initial positions).
 	Ops []GenesisOp `json:"ops,omitempty"`
+	// Setup, when set, runs after Ops with authorisation still lifted: a
+	// program that builds a large initial state (the demo network) without
+	// writing it out as JSON. It is not part of the document.
+	Setup func(l *ledger.Ledger) error `json:"-"`
 }
 
 // GenesisParams are ledger.Params in JSON (zero means the default).
@@ -199,6 +203,11 @@ func (g *Genesis) Build() (*ledger.Ledger, error) {
 		}
 		if _, err := l.Apply(sender, op); err != nil {
 			return nil, fmt.Errorf("genesis: ops[%d] (%s): %w", i, o.Op, err)
+		}
+	}
+	if g.Setup != nil {
+		if err := g.Setup(l); err != nil {
+			return nil, fmt.Errorf("genesis: setup: %w", err)
 		}
 	}
 	l.Seal()
