@@ -120,10 +120,13 @@ func Restore(g *Genesis, store Store, recs []ledger.Record, height, time uint64,
 	if l.Height() != height {
 		return nil, fmt.Errorf("restore: records are at height %d, the store says %d", l.Height(), height)
 	}
-	tree := statetree.New()
-	for _, r := range recs {
-		tree.Set(r.Key, r.Value)
-	}
+	tree := statetree.Build(func(yield func(key, value []byte) bool) {
+		for _, r := range recs {
+			if !yield(r.Key, r.Value) {
+				return
+			}
+		}
+	})
 	if root := tree.Root(); root != appHash {
 		return nil, fmt.Errorf("restore: records hash to %x, the store's app hash is %x", root, appHash)
 	}

@@ -1,0 +1,130 @@
+// Package config reads and writes a node's home directory: config.toml,
+// genesis.json, keys/ (keystore v3 files) and data/ (the Pebble store).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Config is config.toml. Every field has a documented default.
+type Config struct {
+	Node   NodeConfig   `toml:"node" comment:"The embedded node's block producer and mempool."`
+	API    APIConfig    `toml:"api" comment:"The HTTP API (JSON, OpenAPI at /openapi.json, docs at /docs)."`
+	Client ClientConfig `toml:"client" comment:"Defaults for restake tx and restake query."`
+}
+
+// NodeConfig configures block production.
+type NodeConfig struct {
+	BlockInterval       Duration `toml:"block_interval" comment:"How often a block is produced."`
+	MaxBlockTxs         int      `toml:"max_block_txs" comment:"A block is cut early when this many transactions wait."`
+	MempoolSize         int      `toml:"mempool_size" comment:"Pending transactions held at most; more are refused with MempoolFull."`
+	EmptyBlocks         bool     `toml:"empty_blocks" comment:"Produce blocks with no transactions, so time and reward accrual move on an idle chain."`
+	InvariantCheckEvery uint64   `toml:"invariant_check_every" comment:"Run the full ledger invariant check every N blocks (0: never; cheap checks always run)."`
+}
+
+// APIConfig configures the HTTP server.
+type APIConfig struct {
+	Listen          string   `toml:"listen" comment:"Address to listen on. Keep 127.0.0.1 unless a proxy in front adds TLS and access control."`
+	MaxBodyBytes    int64    `toml:"max_body_bytes" comment:"Largest request body accepted."`
+	RequestTimeout  Duration `toml:"request_timeout" comment:"Longest a request (including ?wait=true) may take."`
+	CORSOrigins     []string `toml:"cors_origins" comment:"Origins allowed by CORS; empty keeps CORS off."`
+	PriceStaleAfter Duration `toml:"price_stale_after" comment:"A price older than this (before the last block) is reported stale."`
+}
+
+// ClientConfig configures the CLI.
+type ClientConfig struct {
+	Node string `toml:"node" comment:"The node the CLI talks to."`
+	Key  string `toml:"key" comment:"The key restake tx signs with unless --key is given."`
+}
+
+// Duration is a time.Duration written as "500ms" in TOML.
+type Duration struct{ time.Duration }
+
+// MarshalText writes the duration.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads "500ms", "15s".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", b, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+// DefaultListen is the API's default address: loopback only.
+const DefaultListen = "127.0.0.1:8080"
+
+// Default returns the defaults.
+func Default() Config {
+	return Config{
+		Node: NodeConfig{BlockInterval: Duration{500 * time.Millisecond}, MaxBlockTxs: 5000, MempoolSize: 100_000,
+			EmptyBlocks: true},
+		API: APIConfig{Listen: DefaultListen, MaxBodyBytes: 1 << 20, RequestTimeout: Duration{15 * time.Second},
+			CORSOrigins: []string{}, PriceStaleAfter: Duration{time.Hour}},
+		Client: ClientConfig{Node: "http://" + DefaultListen, Key: "default"},
+	}
+}
+
+// Home is a node's home directory.
+type Home string
+
+// ConfigPath returns home/config.toml.
+func (h Home) ConfigPath() string { return filepath.Join(string(h), "config.toml") }
+
+// GenesisPath returns home/genesis.json.
+func (h Home) GenesisPath() string { return filepath.Join(string(h), "genesis.json") }
+
+// KeysDir returns home/keys.
+func (h Home) KeysDir() string { return filepath.Join(string(h), "keys") }
+
+// DataDir returns home/data (the Pebble store).
+func (h Home) DataDir() string { return filepath.Join(string(h), "data") }
+
+// DefaultHome is $RESTAKE_HOME, or ~/.restake.
+func DefaultHome() Home {
+	if h := os.Getenv("RESTAKE_HOME"); h != "" {
+		return Home(h)
+	}
+	dir, err := os.UserHomeDir()
+	if err != nil {
+		return Home(".restake")
+	}
+	return Home(filepath.Join(dir, ".restake"))
+}
+
+// Load reads config.toml, filling defaults for missing fields; a missing
+// file gives the defaults.
+func Load(h Home) (Config, error) {
+	c := Default()
+	data, err := os.ReadFile(h.ConfigPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return c, err
+	}
+	dec := toml.NewDecoder(bytesReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("%s: %w", h.ConfigPath(), err)
+	}
+	return c, nil
+}
+
+// Save writes config.toml.
+func Save(h Home, c Config) error {
+	data, err := toml.Marshal(c)
+	if err != nil {
+		return err
+	}
+	header := []byte("# restake node configuration. Durations are like \"500ms\" or \"15s\".\n\n")
+	return os.WriteFile(h.ConfigPath(), append(header, data...), 0o644)
+}
