@@ -110,3 +110,101 @@ func (w WithdrawalID) MarshalJSON() ([]byte, error) { return json.Marshal(w.Stri
 // Seal ends genesis: a ledger built Open to apply genesis operations stops
 // lifting authorisation checks.
 func (l *Ledger) Seal() { l.open = false }
+
+// UnmarshalJSON reads an EIP-55 (or any-case) hex address.
+func (a *Address) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := ParseAddress(s)
+	if err != nil {
+		return err
+	}
+	*a = v
+	return nil
+}
+
+// UnmarshalJSON reads a 0x hex id.
+func (w *WithdrawalID) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := ParseWithdrawalID(s)
+	if err != nil {
+		return err
+	}
+	*w = v
+	return nil
+}
+
+// EventKindByName returns the kind with that name (0 when none).
+func EventKindByName(name string) EventKind {
+	for k, n := range eventNames {
+		if n == name && n != "" {
+			return EventKind(k)
+		}
+	}
+	return 0
+}
+
+// UnmarshalJSON reads what MarshalJSON writes (events stored with block
+// results are read back for the API).
+func (e *Event) UnmarshalJSON(b []byte) error {
+	var m struct {
+		Kind    string   `json:"kind"`
+		Account *Address `json:"account"`
+		Other   *Address `json:"other"`
+		Caller  *Address `json:"caller"`
+		Set     *struct {
+			AVS Address `json:"avs"`
+			ID  uint32  `json:"id"`
+		} `json:"set"`
+		Strategy string        `json:"strategy"`
+		Token    string        `json:"token"`
+		ID       *WithdrawalID `json:"id"`
+		N        string        `json:"n"`
+		Amount   string        `json:"amount"`
+		Amount2  string        `json:"amount2"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*e = Event{Kind: EventKindByName(m.Kind), Strategy: m.Strategy, Token: m.Token}
+	if m.Account != nil {
+		e.Account = *m.Account
+	}
+	if m.Other != nil {
+		e.Other = *m.Other
+	}
+	if m.Caller != nil {
+		e.Caller = *m.Caller
+	}
+	if m.Set != nil {
+		e.Set = OperatorSet{AVS: m.Set.AVS, ID: m.Set.ID}
+	}
+	if m.ID != nil {
+		e.ID = *m.ID
+	}
+	if m.N != "" {
+		n, err := strconv.ParseUint(m.N, 10, 64)
+		if err != nil {
+			return err
+		}
+		e.N = n
+	}
+	for _, f := range []struct {
+		s   string
+		dst *uint256.Int
+	}{{m.Amount, &e.Amount}, {m.Amount2, &e.Amount2}} {
+		if f.s != "" {
+			v, err := uint256.FromDecimal(f.s)
+			if err != nil {
+				return err
+			}
+			*f.dst = *v
+		}
+	}
+	return nil
+}

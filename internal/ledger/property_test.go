@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -471,6 +472,34 @@ func TestRandomSequencesCoverRejections(t *testing.T) {
 		"submit_rewards", "claim", "set_operator_split"} {
 		if accepted[name] == 0 || rejected[name] == 0 {
 			t.Errorf("%s: %d accepted, %d rejected; the generator must reach both", name, accepted[name], rejected[name])
+		}
+	}
+}
+
+// TestEventJSONRoundTrip: every event of random sequences reads back equal
+// from its JSON (the node stores events with block results as JSON).
+func TestEventJSONRoundTrip(t *testing.T) {
+	for seed := uint64(1); seed <= 30; seed++ {
+		w := newWorld(t, seed)
+		for i := 0; i < 60; i++ {
+			w.roll()
+			sender, op := w.randomOp()
+			if _, err := w.l.Apply(sender, op); err != nil {
+				continue
+			}
+			for _, e := range w.l.Events() {
+				b, err := json.Marshal(e)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var back ledger.Event
+				if err := json.Unmarshal(b, &back); err != nil {
+					t.Fatalf("%s: %v", b, err)
+				}
+				if back != e {
+					t.Fatalf("event %s read back as %+v", b, back)
+				}
+			}
 		}
 	}
 }

@@ -295,9 +295,8 @@ func (n *Node) ProduceBlock() (err error) {
 // its events to subscribers.
 func (n *Node) deliver(c *app.Committed) {
 	n.waitMu.Lock()
-	for _, r := range c.Result.Txs {
-		var h [32]byte
-		fmt.Sscanf(r.Hash, "0x%x", &h)
+	for i, r := range c.Result.Txs {
+		h := app.TxHash(c.Block.Txs[i])
 		for _, ch := range n.waiters[h] {
 			select {
 			case ch <- r:
