@@ -3,11 +3,14 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/restake/restake/internal/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -22,10 +25,50 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// globals are the flags and streams every command shares.
+type globals struct {
+	home   config.Home
+	output string
+	stdout io.Writer
+	stderr io.Writer
+	cmd    *cobra.Command
+}
+
+// print writes v as JSON with --output json, or text otherwise.
+func (g *globals) print(v any, text string) error {
+	if g.output == "json" {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(g.stdout, string(b))
+		return err
+	}
+	_, err := fmt.Fprintln(g.stdout, text)
+	return err
+}
+
+// printJSON writes v as indented JSON (text) or compact JSON (json).
+func (g *globals) printJSON(v any) error {
+	var b []byte
+	var err error
+	if g.output == "json" {
+		b, err = json.Marshal(v)
+	} else {
+		b, err = json.MarshalIndent(v, "", "  ")
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(g.stdout, string(b))
+	return err
+}
+
 // run executes the command line and returns the exit code, so tests can
 // drive the CLI without a process.
 func run(args []string, stdout, stderr io.Writer) int {
-	root := newRoot(stdout, stderr)
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := newRoot(g)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
@@ -38,45 +81,44 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-func newRoot(stdout, stderr io.Writer) *cobra.Command {
+func newRoot(g *globals) *cobra.Command {
+	var home string
 	root := &cobra.Command{
-		Use:           "restake",
-		Short:         "Restaking ledger, node and risk engine",
-		Long:          "restake keeps a deterministic ledger of restaked collateral, operators,\nservices, allocations, slashing and escrowed withdrawals, exact to the wei.",
+		Use:   "restake",
+		Short: "Restaking ledger, node and risk engine",
+		Long: "restake keeps a deterministic ledger of restaked collateral, operators,\n" +
+			"services, allocations, slashing, escrowed withdrawals and rewards, exact to the wei,\n" +
+			"and runs it as a node with an HTTP API.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-	}
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.AddCommand(newScenarioCmd(stdout, stderr), newVersionCmd(stdout))
-	return root
-}
-
-func newVersionCmd(stdout io.Writer) *cobra.Command {
-	var output string
-	cmd := &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			g.cmd = cmd
+			if g.output != "text" && g.output != "json" {
+				return fmt.Errorf("--output must be text or json, not %q", g.output)
 			}
-			if output == "json" {
-				fmt.Fprintf(stdout, "{\"version\":%q}\n", version)
-				return nil
+			g.home = config.DefaultHome()
+			if home != "" {
+				g.home = config.Home(home)
 			}
-			fmt.Fprintln(stdout, "restake", version)
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
-	return cmd
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
+	root.PersistentFlags().StringVar(&home, "home", "", "node home directory (default $RESTAKE_HOME or ~/.restake)")
+	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	root.AddCommand(newScenarioCmd(g), newVersionCmd(g), newInitCmd(g), newNodeCmd(g), newDemoCmd(g),
+		newKeysCmd(g), newTxCmd(g), newQueryCmd(g), newSnapshotCmd(g))
+	return root
 }
 
-func checkOutput(output string) error {
-	if output != "text" && output != "json" {
-		return fmt.Errorf("--output must be text or json, not %q", output)
+func newVersionCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return g.print(map[string]string{"version": version}, "restake "+version)
+		},
 	}
-	return nil
 }

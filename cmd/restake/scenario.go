@@ -12,37 +12,38 @@ import (
 	"github.com/restake/restake/internal/scenario"
 )
 
-func newScenarioCmd(stdout, stderr io.Writer) *cobra.Command {
+func newScenarioCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "scenario",
 		Short: "Replay scenario files against a fresh ledger",
 	}
-	var output string
 	runCmd := &cobra.Command{
 		Use:   "run FILE.json [FILE.json ...]",
 		Short: "Replay scenarios and check every expectation",
 		Long: `Replays each scenario file (spec: scenario-format.md) on a fresh in-memory
 ledger and checks every expectation.
 
-With --output json (the default) it prints one JSON object per step (JSON
-Lines) and a summary line "N passed, M failed". With --output text it prints
-one line per file and the failing steps.
+It prints one JSON object per step (JSON Lines) and a summary line
+"N passed, M failed", as scenario-format.md specifies. With --output text
+it prints one line per file and the failing steps instead.
 
 Exit status: 0 when every expectation holds, 1 when one fails, 2 when a file
 cannot be read or has an unknown op or field.`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(_ *cobra.Command, files []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
+		RunE: func(cmd *cobra.Command, files []string) error {
+			// JSON Lines are this command's native output (the format's
+			// contract), so it is the default here; --output text opts out.
+			output := "json"
+			if cmd.Flags().Changed("output") && g.output == "text" {
+				output = "text"
 			}
-			code := runScenarios(files, output, stdout, stderr)
+			code := runScenarios(files, output, g.stdout, g.stderr)
 			if code != 0 {
 				return exitError{code}
 			}
 			return nil
 		},
 	}
-	runCmd.Flags().StringVarP(&output, "output", "o", "json", "output format: json (JSON Lines) or text")
 	cmd.AddCommand(runCmd)
 	return cmd
 }

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/restake/restake/internal/api"
+	"github.com/restake/restake/internal/app"
+	"github.com/restake/restake/internal/config"
+	"github.com/restake/restake/internal/node"
+	"github.com/restake/restake/internal/store"
+)
+
+func newNodeCmd(g *globals) *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "node",
+		Short: "Run the embedded node: block producer, Pebble store and HTTP API",
+		Long: `Runs the embedded single-process node over HOME (see restake init). It
+orders transactions into blocks every block_interval (or sooner when
+max_block_txs wait), commits each block atomically to HOME/data, and serves
+the HTTP API on api.listen (127.0.0.1:8080 by default).
+
+On restart it resumes at its last committed block. SIGINT or SIGTERM stops it
+after the block in progress.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			cfg, err := config.Load(g.home)
+			if err != nil {
+				return err
+			}
+			if listen != "" {
+				cfg.API.Listen = listen
+			}
+			gen, err := app.ReadGenesis(g.home.GenesisPath())
+			if errors.Is(err, os.ErrNotExist) {
+				return errNoHome(g.home)
+			}
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runNode(ctx, g, g.home, gen, cfg, nil)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "", "API address (overrides api.listen in config.toml)")
+	return cmd
+}
+
+// openChain opens the store in home and returns the application: started
+// from genesis on an empty store, restored from the store otherwise.
+func openChain(h config.Home, gen *app.Genesis) (*app.App, *store.Store, error) {
+	st, err := store.Open(h.DataDir())
+	if err != nil {
+		return nil, nil, err
+	}
+	height, t, appHash, ok, err := st.Head()
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	if !ok {
+		a, err := app.New(gen, st)
+		if err != nil {
+			st.Close()
+			return nil, nil, err
+		}
+		doc, _ := json.Marshal(gen)
+		if err := st.SaveGenesis(doc); err != nil {
+			st.Close()
+			return nil, nil, err
+		}
+		if err := a.CommitGenesis(); err != nil {
+			st.Close()
+			return nil, nil, err
+		}
+		return a, st, nil
+	}
+	if doc, ok, _ := st.Genesis(); ok {
+		stored, err := app.ParseGenesis(doc)
+		if err == nil && stored.ChainID != gen.ChainID {
+			st.Close()
+			return nil, nil, fmt.Errorf("%s holds chain %q but genesis.json says %q; use another --home",
+				h.DataDir(), stored.ChainID, gen.ChainID)
+		}
+	}
+	recs, err := st.Records()
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	a, err := app.Restore(gen, st, recs, height, t, appHash)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return a, st, nil
+}
+
+// runNode runs a node until ctx ends; background, when set, runs beside it
+// (the demo's traffic).
+func runNode(ctx context.Context, g *globals, h config.Home, gen *app.Genesis, cfg config.Config,
+	background func(ctx context.Context, n *node.Node) error) error {
+	started := time.Now()
+	a, st, err := openChain(h, gen)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n := node.New(node.Config{BlockInterval: cfg.Node.BlockInterval.Duration, MaxBlockTxs: cfg.Node.MaxBlockTxs,
+		MempoolSize: cfg.Node.MempoolSize, EmptyBlocks: cfg.Node.EmptyBlocks,
+		InvariantCheckEvery: cfg.Node.InvariantCheckEvery}, a, st, time.Now)
+	handler := api.New(n, api.Options{MaxBodyBytes: cfg.API.MaxBodyBytes, RequestTimeout: cfg.API.RequestTimeout.Duration,
+		CORSOrigins: cfg.API.CORSOrigins, PriceStaleAfter: cfg.API.PriceStaleAfter.Duration, Version: version})
+	ln, err := net.Listen("tcp", cfg.API.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another node running? try --listen 127.0.0.1:0)", cfg.API.Listen, err)
+	}
+	srv := api.NewServer(ln.Addr().String(), handler)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(g.stderr, "restake node: chain %s at height %d (ready in %s)\n  API      %s/v1/status\n  docs     %s/docs\n  events   %s/v1/events\n  metrics  %s/metrics\n",
+		a.ChainID(), a.Height(), time.Since(started).Round(time.Millisecond), url, url, url, url)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	bgErr := make(chan error, 1)
+	if background != nil {
+		go func() { bgErr <- background(ctx, n) }()
+	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- n.Run(ctx) }()
+	var result error
+	select {
+	case err := <-runErr:
+		result = err
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			result = err
+		}
+	case err := <-bgErr:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			result = err
+		}
+	case <-ctx.Done():
+	}
+	cancel()
+	shutdown, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	_ = srv.Shutdown(shutdown)
+	if result != nil {
+		return fmt.Errorf("node stopped: %w", result)
+	}
+	fmt.Fprintf(g.stderr, "restake node: stopped at height %d\n", a.Height())
+	return nil
+}
