@@ -76,7 +76,9 @@ func (c *client) do(method, path string, body any, out any) error {
 
 func (c *client) get(path string, out any) error { return c.do(http.MethodGet, path, nil, out) }
 
-func (c *client) post(path string, body, out any) error { return c.do(http.MethodPost, path, body, out) }
+func (c *client) post(path string, body, out any) error {
+	return c.do(http.MethodPost, path, body, out)
+}
 
 // nodeURL picks --node, then config.toml's client.node, then the default.
 func nodeURL(g *globals, flag string) string {

@@ -73,13 +73,8 @@ and occasional slashes. It starts a node on it in a temporary home (or
 			fmt.Fprintf(g.stderr, "restake demo: %s in %s\n", s, time.Since(start).Round(time.Millisecond))
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			url := "http://" + cfg.API.Listen
-			printed := false
-			return runNode(ctx, g, h, gen, cfg, func(ctx context.Context, n *node.Node) error {
-				if !printed {
-					printDemoHelp(g, h, url, net)
-					printed = true
-				}
+			return runNode(ctx, g, h, gen, cfg, func(ctx context.Context, n *node.Node, url string) error {
+				printDemoHelp(g, h, url, net)
 				return demo.NewDriver(net, n, seed).Run(ctx, traffic)
 			})
 		},

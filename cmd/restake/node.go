@@ -111,7 +111,7 @@ func openChain(h config.Home, gen *app.Genesis) (*app.App, *store.Store, error) 
 // runNode runs a node until ctx ends; background, when set, runs beside it
 // (the demo's traffic).
 func runNode(ctx context.Context, g *globals, h config.Home, gen *app.Genesis, cfg config.Config,
-	background func(ctx context.Context, n *node.Node) error) error {
+	background func(ctx context.Context, n *node.Node, url string) error) error {
 	started := time.Now()
 	a, st, err := openChain(h, gen)
 	if err != nil {
@@ -137,7 +137,7 @@ func runNode(ctx context.Context, g *globals, h config.Home, gen *app.Genesis, c
 	defer cancel()
 	bgErr := make(chan error, 1)
 	if background != nil {
-		go func() { bgErr <- background(ctx, n) }()
+		go func() { bgErr <- background(ctx, n, url) }()
 	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- n.Run(ctx) }()

@@ -21,9 +21,9 @@ var (
 	intFields = map[string]bool{"set": true, "delay": true, "allocation_delay": true, "count": true,
 		"bips": true, "expiry_block": true, "start_time": true, "duration": true, "timestamp": true,
 		"slash_id": true}
-	boolFields     = map[string]bool{"as_tokens": true, "redistributing": true}
-	intListFields  = map[string]bool{"sets": true}
-	listFields     = map[string]bool{"strategies": true, "deposit_shares": true, "magnitudes": true, "wads": true,
+	boolFields    = map[string]bool{"as_tokens": true, "redistributing": true}
+	intListFields = map[string]bool{"sets": true}
+	listFields    = map[string]bool{"strategies": true, "deposit_shares": true, "magnitudes": true, "wads": true,
 		"multipliers": true}
 	addressFields = map[string]bool{"account": true, "operator": true, "staker": true, "approver": true,
 		"avs": true, "slasher": true, "redistribution_recipient": true}

@@ -324,8 +324,12 @@ func (l *Ledger) Accounts(after *Address, limit int) []Address {
 func (l *Ledger) AccountCount() int { return len(l.accounts) }
 
 // sortedAccounts caches the sorted address list; accounts are never
-// deleted, so it only grows, and is rebuilt when it is short.
+// deleted, so it only grows, and is rebuilt when it is short. Views run
+// concurrently under the node's read lock, so the cache has its own lock;
+// the returned slice is never modified afterwards (a rebuild replaces it).
 func (l *Ledger) sortedAccounts() []Address {
+	l.orderMu.Lock()
+	defer l.orderMu.Unlock()
 	if len(l.accountOrder) != len(l.accounts) {
 		l.accountOrder = sortedAddrs(l.accounts)
 	}

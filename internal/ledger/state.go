@@ -12,6 +12,8 @@
 package ledger
 
 import (
+	"sync"
+
 	"github.com/holiman/uint256"
 
 	"github.com/restake/restake/internal/history"
@@ -39,8 +41,9 @@ type Ledger struct {
 	slashes     map[slashKey]*pendingSlash
 	approvals   map[approvalKey]uint64 // expiry block of each live approval
 
-	dirty        dirtySet  // what changed since the last Changes call
-	accountOrder []Address // sorted account addresses, rebuilt when accounts are added
+	dirty        dirtySet   // what changed since the last Changes call
+	orderMu      sync.Mutex // guards accountOrder: views rebuild it under a shared read lock
+	accountOrder []Address  // sorted account addresses, rebuilt when accounts are added
 
 	prices         map[string]Price // by token
 	treasury       Address

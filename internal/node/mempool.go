@@ -48,20 +48,28 @@ func (m *mempool) add(c app.Checked, committed uint64) *ledger.Error {
 	return nil
 }
 
-// take removes and returns up to n transactions, oldest first.
+// take removes and returns up to n transactions, oldest first. They stay
+// counted (for nonces and duplicates) until done is called after their
+// block commits: until then the ledger's nonce does not include them.
 func (m *mempool) take(n int) []app.Checked {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n = min(n, len(m.queue))
 	out := append([]app.Checked(nil), m.queue[:n]...)
 	m.queue = append(m.queue[:0:0], m.queue[n:]...)
-	for _, c := range out {
+	return out
+}
+
+// done forgets transactions whose block committed (or failed).
+func (m *mempool) done(batch []app.Checked) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range batch {
 		delete(m.byHash, c.Hash)
 		if m.pending[c.Sender]--; m.pending[c.Sender] == 0 {
 			delete(m.pending, c.Sender)
 		}
 	}
-	return out
 }
 
 func (m *mempool) size() int {

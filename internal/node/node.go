@@ -134,9 +134,13 @@ func (n *Node) Submit(raw []byte) ([32]byte, *ledger.Error) {
 	if _, _, ok, _ := n.store.TxLocation(c.Hash); ok {
 		return c.Hash, ledger.ErrTxAlreadyKnown
 	}
-	var committed uint64
-	n.Read(func(a *app.App) { committed = a.Ledger().TxNonce(c.Sender) })
-	if lerr := n.pool.add(c, committed); lerr != nil {
+	// The ledger's nonce and the mempool's count must be read together:
+	// a block commits (bumping nonces, releasing its transactions) under
+	// the write lock, so reading both under the read lock sees one or the
+	// other side of it, never half.
+	var lerr2 *ledger.Error
+	n.Read(func(a *app.App) { lerr2 = n.pool.add(c, a.Ledger().TxNonce(c.Sender)) })
+	if lerr := lerr2; lerr != nil {
 		n.metrics.rejected.WithLabelValues(lerr.Name).Inc()
 		return c.Hash, lerr
 	}
@@ -285,6 +289,7 @@ func (n *Node) ProduceBlock() (err error) {
 		n.mu.Unlock()
 		return err
 	}
+	n.pool.done(batch)
 	n.mu.Unlock()
 	n.metrics.observeBlock(committed, time.Since(start), n.pool.size())
 	n.deliver(committed)
@@ -333,12 +338,20 @@ func (n *Node) deliver(c *app.Committed) {
 var ErrHalted = errors.New("node: halted")
 
 // NextNonce returns the nonce a sender's next transaction must carry: its
-// committed nonce plus its transactions waiting in the mempool.
+// committed nonce plus its transactions waiting in the mempool (or in the
+// block being built).
 func (n *Node) NextNonce(a ledger.Address) uint64 {
-	var committed uint64
-	n.Read(func(ap *app.App) { committed = ap.Ledger().TxNonce(a) })
-	return committed + n.pool.pendingOf(a)
+	var next uint64
+	n.Read(func(ap *app.App) { next = ap.Ledger().TxNonce(a) + n.pool.pendingOf(a) })
+	return next
 }
 
 // MempoolSize returns the number of waiting transactions.
 func (n *Node) MempoolSize() int { return n.pool.size() }
+
+// Height returns the last committed height.
+func (n *Node) Height() uint64 {
+	var h uint64
+	n.Read(func(a *app.App) { h = a.Height() })
+	return h
+}
