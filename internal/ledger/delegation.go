@@ -192,6 +192,7 @@ func (l *Ledger) planDelegation(c *wad.Checked, acct *account, op *operator) (de
 // applyDelegation delegates acct to opAcct with a checked plan.
 func (l *Ledger) applyDelegation(acct, opAcct *account, p delegationPlan) {
 	acct.delegate = opAcct
+	opAcct.operator.delegators++
 	for i, s := range p.strategies {
 		shares, _ := acct.depositShares(s)
 		acct.setDepositShares(s, shares, p.dsf[i])
@@ -253,6 +254,7 @@ func (l *Ledger) applyUndelegate(acct *account, caller Address, plans []queuePla
 	opAcct := acct.delegate
 	l.settleAll(acct) // earnings under the old operator, before leaving it
 	acct.delegate = nil
+	opAcct.operator.delegators--
 	l.dirty.account(acct)
 	l.emit(Event{Kind: EvUndelegated, Account: acct.addr, Other: opAcct.addr, Caller: caller})
 	res := UndelegateResult{Withdrawals: make([]WithdrawalID, 0, len(plans))}

@@ -498,6 +498,7 @@ func (im *importer) finish() error {
 			return fmt.Errorf("account %s is delegated to %s, which is not an operator", acct.addr, to)
 		}
 		acct.delegate = opAcct
+		opAcct.operator.delegators++
 	}
 	for _, a := range sortedAddrs(l.accounts) {
 		op := l.accounts[a].operator

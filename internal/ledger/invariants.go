@@ -184,6 +184,7 @@ func (l *Ledger) checkOperatorShares() error {
 	}
 	claims := map[key]uint256.Int{}
 	stakers := map[key]uint64{}
+	delegators := map[*account]int{}
 	var c wad.Checked
 	for _, a := range sortedAddrs(l.accounts) {
 		acct := l.accounts[a]
@@ -200,12 +201,19 @@ func (l *Ledger) checkOperatorShares() error {
 		for _, p := range acct.positions {
 			visit(p.strategy, p.shares, p.dsf)
 		}
+		delegators[acct.delegate]++
 		if acct.pod != nil && !acct.pod.shares.IsZero() {
 			visit(l.beacon, acct.pod.shares, acct.pod.dsf)
 		}
 	}
 	if c.Failed() {
 		return &InvariantError{Msg: "withdrawable shares overflow"}
+	}
+	for _, a := range sortedAddrs(l.accounts) {
+		if op := l.accounts[a].operator; op != nil && op.delegators != delegators[l.accounts[a]] {
+			return &InvariantError{Msg: fmt.Sprintf("operator %s counts %d delegators, %d delegate to it",
+				a, op.delegators, delegators[l.accounts[a]])}
+		}
 	}
 	for k, sum := range claims {
 		have := l.accounts[k.op].operator.opStrategy(k.strategy)

@@ -239,18 +239,9 @@ func (l *Ledger) Operator(a Address) (OperatorView, bool) {
 	return v, true
 }
 
-// delegatorCount counts the accounts delegated to an operator (itself
-// included). It scans every account: the API calls it for one operator at
-// a time.
-func (l *Ledger) delegatorCount(opAcct *account) int {
-	n := 0
-	for _, acct := range l.accounts {
-		if acct.delegate == opAcct {
-			n++
-		}
-	}
-	return n
-}
+// delegatorCount is the number of accounts delegated to an operator (itself
+// included), kept by delegation and undelegation.
+func (l *Ledger) delegatorCount(opAcct *account) int { return opAcct.operator.delegators }
 
 // SetView is an operator set.
 type SetView struct {

@@ -129,6 +129,7 @@ type approvalKey struct {
 // operator is an account registered as an operator.
 type operator struct {
 	account       *account // back reference, for change tracking
+	delegators    int      // accounts delegated to it, itself included (derived, not stored)
 	approver      Address
 	metadata      string
 	delay         allocationDelay

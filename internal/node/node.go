@@ -286,6 +286,7 @@ func (n *Node) ProduceBlock() (err error) {
 	}()
 	if err != nil {
 		n.halted = err
+		n.pool.done(batch) // never committed: no longer pending either
 		n.mu.Unlock()
 		return err
 	}
