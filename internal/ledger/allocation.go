@@ -71,7 +71,9 @@ func (op *operator) storeAllocation(set OperatorSet, strategy string, a allocati
 		*p = a
 		return
 	}
-	op.allocations[k] = &a
+	p := new(allocation) // a new record only: updates write in place
+	*p = a
+	op.allocations[k] = p
 }
 
 // dueDeallocations returns how many entries at the head of the operator's
@@ -213,8 +215,9 @@ func (l *Ledger) modifyAllocations(sender Address, op ModifyAllocations) *Error 
 		l.popDeallocations(opr, st.strategy, st.popped)
 		os := opr.opStrategyOrNew(st.strategy)
 		os.encumbered = st.encumbered
-		assert(os.encumbered <= os.maxMagnitude(), "encumbered %d > max %d after modify_allocations",
-			os.encumbered, os.maxMagnitude())
+		if os.encumbered > os.maxMagnitude() {
+			violated("encumbered %d > max %d after modify_allocations", os.encumbered, os.maxMagnitude())
+		}
 		opr.storeAllocation(op.Set, st.strategy, st.alloc)
 		l.dirty.opStrategy(os)
 		l.dirty.allocation(acct, allocKey{op.Set, st.strategy})

@@ -33,6 +33,38 @@ type regRef struct {
 	set OperatorSet
 }
 
+// reset forgets every mark but keeps the maps' memory: the next block
+// marks about as much again, and regrowing maps every block costs more
+// than the marks themselves.
+func (d *dirtySet) reset() {
+	d.all = false
+	reuse(&d.accounts)
+	reuse(&d.operators)
+	reuse(&d.opStrategies)
+	reuse(&d.allocations)
+	reuse(&d.registrations)
+	reuse(&d.tokens)
+	reuse(&d.strategies)
+	reuse(&d.prices)
+	reuse(&d.avss)
+	reuse(&d.sets)
+	reuse(&d.withdrawals)
+	reuse(&d.slashes)
+	reuse(&d.submissions)
+	reuse(&d.approvals)
+}
+
+// reuse empties a map for the next block, dropping it instead when an
+// unusual block (a genesis, a migration) made it large: clearing walks its
+// whole capacity every block.
+func reuse[K comparable](m *map[K]struct{}) {
+	if len(*m) > 1<<16 {
+		*m = nil
+		return
+	}
+	clear(*m)
+}
+
 func mark[K comparable](m *map[K]struct{}, k K) {
 	if *m == nil {
 		*m = map[K]struct{}{}

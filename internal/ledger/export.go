@@ -139,8 +139,8 @@ func sortRecords(recs []Record) {
 // deleted record, and starts tracking afresh. The global record is always
 // included: it holds the block height.
 func (l *Ledger) Changes() []Record {
-	d := l.dirty
-	l.dirty = dirtySet{}
+	d := &l.dirty
+	defer d.reset()
 	if d.all {
 		return l.Records()
 	}

@@ -14,13 +14,13 @@ type InvariantError struct{ Msg string }
 
 func (e *InvariantError) Error() string { return "ledger invariant violated: " + e.Msg }
 
-// assert panics with an InvariantError when cond is false. Operations use
-// it after their mutations for cheap local checks (the magnitude bounds of
-// what they touched); the panic stops the block before it is committed.
-func assert(cond bool, format string, args ...any) {
-	if !cond {
-		panic(&InvariantError{Msg: fmt.Sprintf(format, args...)})
-	}
+// violated panics with an InvariantError. Operations call it after their
+// mutations when a cheap local check fails (the magnitude bounds of what
+// they touched); the panic stops the block before it is committed. Call
+// sites test the condition first, so that a passing check costs no
+// allocation for the message's arguments.
+func violated(format string, args ...any) {
+	panic(&InvariantError{Msg: fmt.Sprintf(format, args...)})
 }
 
 // BeaconShortfallMax bounds how far an operator's native-ETH shares may fall

@@ -279,8 +279,9 @@ func (l *Ledger) claimRewards(sender Address, op ClaimRewards) (ClaimResult, *Er
 	// After this point the operation must succeed.
 	l.settleAll(acct)
 	paid := acct.takeClaimable(t)
-	assert(paid.Eq(&owed) && !t.rewardsHeld.Lt(&paid), "claim of %s %s: settled %s, pool %s",
-		owed.Dec(), t.name, paid.Dec(), t.rewardsHeld.Dec())
+	if !paid.Eq(&owed) || t.rewardsHeld.Lt(&paid) {
+		violated("claim of %s %s: settled %s, pool %s", owed.Dec(), t.name, paid.Dec(), t.rewardsHeld.Dec())
+	}
 	t.rewardsHeld.Sub(&t.rewardsHeld, &paid)
 	acct.credit(t, paid)
 	acct.addClaimed(t, paid)

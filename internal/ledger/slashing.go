@@ -59,7 +59,13 @@ func (l *Ledger) slash(sender Address, op Slash) (SlashResult, *Error) {
 			return SlashResult{}, ErrStrategyNotInOperatorSet
 		}
 	}
-	entries, err := l.planSlash(opAcct.operator, op)
+	// Most slashes name a few strategies: plan them on the stack.
+	var buf [4]slashEntry
+	entries := buf[:0]
+	if n > len(buf) {
+		entries = make([]slashEntry, 0, n)
+	}
+	entries, err := l.planSlash(opAcct.operator, op, entries[:n])
 	if err != nil {
 		return SlashResult{}, err
 	}
@@ -67,12 +73,13 @@ func (l *Ledger) slash(sender Address, op Slash) (SlashResult, *Error) {
 	return l.applySlash(opAcct, set, op, entries), nil
 }
 
-// planSlash computes every strategy of a checked slash.
-func (l *Ledger) planSlash(opr *operator, op Slash) ([]slashEntry, *Error) {
+// planSlash computes every strategy of a checked slash into entries (one
+// per strategy).
+func (l *Ledger) planSlash(opr *operator, op Slash, entries []slashEntry) ([]slashEntry, *Error) {
 	var c wad.Checked
-	entries := make([]slashEntry, len(op.Strategies))
 	for i, name := range op.Strategies {
 		e := &entries[i]
+		*e = slashEntry{}
 		e.name, e.strategy = name, l.strategyByName(name)
 		os := opr.opStrategy(name)
 		if os == nil {
@@ -141,8 +148,9 @@ func (l *Ledger) applySlash(opAcct *account, set *operatorSet, op Slash, entries
 		l.dirty.allocation(opAcct, allocKey{op.Set, e.name})
 		l.dirty.opStrategy(os)
 		os.encumbered = e.encumbered
-		assert(e.newMax <= os.maxMagnitude() && e.encumbered <= e.newMax,
-			"slash would raise max magnitude or leave encumbered %d > max %d", e.encumbered, e.newMax)
+		if e.newMax > os.maxMagnitude() || e.encumbered > e.newMax {
+			violated("slash would raise max magnitude or leave encumbered %d > max %d", e.encumbered, e.newMax)
+		}
 		os.maxMag.Push(l.height, e.newMax)
 		os.shares.Sub(&os.shares, &e.opSlashed)
 		res.Shares[i] = e.total
@@ -153,7 +161,8 @@ func (l *Ledger) applySlash(opAcct *account, set *operatorSet, op Slash, entries
 			l.beaconSlashedShares.Add(&l.beaconSlashedShares, &e.total)
 		default:
 			if held == nil {
-				held = &pendingSlash{}
+				held = &pendingSlash{strategies: make([]*strategy, 0, len(entries)),
+					shares: make([]uint256.Int, 0, len(entries))}
 			}
 			held.strategies = append(held.strategies, e.strategy)
 			held.shares = append(held.shares, e.total)
