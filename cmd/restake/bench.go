@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,7 @@ type benchReport struct {
 func newBenchCmd(g *globals) *cobra.Command {
 	var txs, senders, batch, conns int
 	var blockInterval time.Duration
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure committed transactions per second through the HTTP API",
@@ -56,6 +58,17 @@ second, its ratio to the verification rate, and the p50/p99 latency of
 submit-and-wait at half that rate. Figures go in docs/benchmarks.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			rep, err := runBench(g, txs, senders, batch, conns, blockInterval)
 			if err != nil {
 				return err
@@ -69,11 +82,12 @@ failed submissions            %d`, rep.Cores, rep.VerifyPerSec, rep.CommittedPer
 				rep.RatioToVerify, rep.LatencyRate, rep.LatencyP50Millis, rep.LatencyP99Millis, rep.FailedSubmissions))
 		},
 	}
-	cmd.Flags().IntVar(&txs, "txs", 20000, "transactions in the throughput run")
+	cmd.Flags().IntVar(&txs, "txs", 40000, "transactions in the throughput run")
 	cmd.Flags().IntVar(&senders, "senders", 1000, "distinct sending accounts")
 	cmd.Flags().IntVar(&batch, "batch", 100, "transactions per POST /v1/txs")
 	cmd.Flags().IntVar(&conns, "conns", 2*runtime.GOMAXPROCS(0), "concurrent HTTP connections")
 	cmd.Flags().DurationVar(&blockInterval, "block-interval", 200*time.Millisecond, "the node's block interval")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	return cmd
 }
 
@@ -111,6 +125,7 @@ func verifyRate(samples [][]byte) float64 {
 
 func runBench(g *globals, txs, senders, batch, conns int, blockInterval time.Duration) (benchReport, error) {
 	rep := benchReport{Cores: runtime.GOMAXPROCS(0), Txs: txs}
+	tuneGC() // as restake node does
 	dir, err := os.MkdirTemp("", "restake-bench-")
 	if err != nil {
 		return rep, err
@@ -180,6 +195,7 @@ func runBench(g *globals, txs, senders, batch, conns int, blockInterval time.Dur
 		}(c)
 	}
 	wg.Wait()
+	fmt.Fprintf(g.stderr, "bench: %d transactions admitted in %s\n", txs, time.Since(start).Round(time.Millisecond))
 	waitCommitted(n, load[max(0, len(load)-senders):])
 	elapsed := time.Since(start)
 	rep.CommittedPerSec = float64(txs) / elapsed.Seconds()
@@ -250,7 +266,7 @@ func waitCommitted(n *node.Node, txs [][]byte) {
 	for _, raw := range txs {
 		h := app.TxHash(raw)
 		for {
-			if _, ok, _ := n.TxResult(h); ok {
+			if n.Committed(h) {
 				break
 			}
 			time.Sleep(2 * time.Millisecond)

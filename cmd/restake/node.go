@@ -113,6 +113,7 @@ func openChain(h config.Home, gen *app.Genesis) (*app.App, *store.Store, error) 
 func runNode(ctx context.Context, g *globals, h config.Home, gen *app.Genesis, cfg config.Config,
 	background func(ctx context.Context, n *node.Node, url string) error) error {
 	started := time.Now()
+	tuneGC()
 	a, st, err := openChain(h, gen)
 	if err != nil {
 		return err

@@ -178,15 +178,11 @@ func (a *App) CheckTx(raw []byte) (Checked, *ledger.Error) {
 	if s.Tx.ChainID != a.chainID {
 		return Checked{}, ledger.ErrWrongChainID
 	}
-	h, err := s.Tx.SigningHash()
-	if err != nil {
-		return Checked{}, ledger.ErrTxMalformed
-	}
-	signer, err := keys.Recover(h, s.Sig)
+	signer, err := keys.Recover(tx.SigningHashOf(raw), s.Sig)
 	if err != nil {
 		return Checked{}, ledger.ErrInvalidSignature
 	}
-	c := Checked{Tx: s, Hash: s.Hash(), Sender: ledger.Address(signer), Raw: raw}
+	c := Checked{Tx: s, Hash: TxHash(raw), Sender: ledger.Address(signer), Raw: raw}
 	a.sendersMu.Lock()
 	a.senders[c.Hash] = c.Sender
 	a.sendersMu.Unlock()

@@ -131,9 +131,6 @@ func (n *Node) Submit(raw []byte) ([32]byte, *ledger.Error) {
 		n.metrics.rejected.WithLabelValues(lerr.Name).Inc()
 		return [32]byte{}, lerr
 	}
-	if _, _, ok, _ := n.store.TxLocation(c.Hash); ok {
-		return c.Hash, ledger.ErrTxAlreadyKnown
-	}
 	// The ledger's nonce and the mempool's count must be read together:
 	// a block commits (bumping nonces, releasing its transactions) under
 	// the write lock, so reading both under the read lock sees one or the
@@ -141,6 +138,11 @@ func (n *Node) Submit(raw []byte) ([32]byte, *ledger.Error) {
 	var lerr2 *ledger.Error
 	n.Read(func(a *app.App) { lerr2 = n.pool.add(c, a.Ledger().TxNonce(c.Sender)) })
 	if lerr := lerr2; lerr != nil {
+		// A committed transaction comes back as NonceTooLow; look it up
+		// (only then: the index read costs more than the check) to say so.
+		if lerr == ledger.ErrNonceTooLow && n.Committed(c.Hash) {
+			lerr = ledger.ErrTxAlreadyKnown
+		}
 		n.metrics.rejected.WithLabelValues(lerr.Name).Inc()
 		return c.Hash, lerr
 	}
@@ -355,4 +357,11 @@ func (n *Node) Height() uint64 {
 	var h uint64
 	n.Read(func(a *app.App) { h = a.Height() })
 	return h
+}
+
+// Committed reports whether a transaction is in a committed block (a cheap
+// index lookup; TxResult also reads the block's results).
+func (n *Node) Committed(hash [32]byte) bool {
+	_, _, ok, _ := n.store.TxLocation(hash)
+	return ok
 }

@@ -453,3 +453,10 @@ func OpNames() []string {
 	}
 	return names
 }
+
+// SigningHashOf returns the signing hash of a signed encoding that Decode
+// accepted, without encoding the transaction again: Decode only accepts
+// canonical input, so the body is the input minus its signature.
+func SigningHashOf(signed []byte) [32]byte {
+	return keccak256([]byte(signingPrefix), signed[:len(signed)-SigLen])
+}

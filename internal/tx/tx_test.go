@@ -740,3 +740,20 @@ func TestJSONErrors(t *testing.T) {
 		wantErr(t, c.name+" "+c.fields, err, c.want, c.field)
 	}
 }
+
+func TestSigningHashOfMatchesSigningHash(t *testing.T) {
+	for _, op := range examples() {
+		tr := Tx{ChainID: "c", Nonce: 7, Op: op}
+		want, err := tr.SigningHash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, err := Signed{Tx: tr}.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := SigningHashOf(enc); got != want {
+			t.Fatalf("%s: SigningHashOf %x, SigningHash %x", op.OpName(), got, want)
+		}
+	}
+}
