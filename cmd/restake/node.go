@@ -63,7 +63,7 @@ after the block in progress.`,
 func openChain(h config.Home, gen *app.Genesis) (*app.App, *store.Store, error) {
 	st, err := store.Open(h.DataDir())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%w (is another node running on %s?)", err, h)
 	}
 	height, t, appHash, ok, err := st.Head()
 	if err != nil {
