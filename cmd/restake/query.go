@@ -48,6 +48,8 @@ var queryRoutes = []queryRoute{
 		func(a []string) string { return "/v1/rewards/claimable/" + a[0] }, false},
 	{"rewards-root", "The Merkle root of every earner's cumulative earnings", 0,
 		func([]string) string { return "/v1/rewards/root" }, false},
+	{"rewards-roots", "The rewards roots published after each calculation interval", 0,
+		func([]string) string { return "/v1/rewards/roots" }, false},
 	{"rewards-proof ADDRESS", "An earner's EigenLayer-compatible claim with proofs", 1,
 		func(a []string) string { return "/v1/rewards/proof/" + a[0] }, false},
 	{"slashes", "Slashes waiting to be burned or redistributed", 0,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/restake/restake/internal/app"
 	"github.com/restake/restake/internal/ledger"
+	"github.com/restake/restake/internal/node"
 	"github.com/restake/restake/internal/rewardtree"
 )
 
@@ -147,4 +148,19 @@ func claimJSON(c rewardtree.Claim, rt rewardsTree) RewardsClaim {
 			CumulativeEarnings: t.CumulativeEarnings.Dec()})
 	}
 	return out
+}
+
+// PublishedRoots is the list of published rewards roots.
+type PublishedRoots struct {
+	Roots []node.PublishedRoot `json:"roots"`
+}
+
+// publishedRoots lists the roots the node published, one per calculation
+// interval, oldest first.
+func (s *server) publishedRoots(context.Context, *struct{}) (*out[PublishedRoots], error) {
+	roots := s.node.PublishedRoots()
+	if roots == nil {
+		roots = []node.PublishedRoot{}
+	}
+	return &out[PublishedRoots]{Body: PublishedRoots{Roots: roots}}, nil
 }

@@ -130,6 +130,9 @@ func (s *server) registerRewards(api huma.API) {
 	huma.Register(api, operation("rewards-root", get, "/v1/rewards/root", "rewards", "Rewards root",
 		"The Merkle root of every earner's cumulative earnings (claimed plus claimable), "+
 			"EigenLayer's RewardsCoordinator layout; computed once per height.", s500), s.rewardsRoot)
+	huma.Register(api, operation("rewards-roots", get, "/v1/rewards/roots", "rewards", "Published rewards roots",
+		"The roots the node published, one per calculation interval (the first block past each "+
+			"interval's end), oldest first; earners claim against the latest.", s500), s.publishedRoots)
 	huma.Register(api, operation("rewards-proof", get, "/v1/rewards/proof/{address}", "rewards",
 		"Rewards claim", "An earner's claim against the rewards root: its leaf, its token leaves "+
 			"and their proofs, in 0x hex.", s400, s404), s.rewardsProof)

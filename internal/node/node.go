@@ -87,6 +87,7 @@ type Node struct {
 
 	metrics *Metrics
 	halted  error
+	roots   roots
 }
 
 // New returns a node over an application restored or started by the
@@ -99,6 +100,7 @@ func New(cfg Config, a *app.App, store Store, clock func() time.Time) *Node {
 		metrics: newMetrics()}
 	n.pool.init(cfg.MempoolSize)
 	n.metrics.height.Set(float64(a.Height()))
+	n.loadRoots()
 	return n
 }
 
@@ -265,6 +267,7 @@ func (n *Node) ProduceBlock() (err error) {
 		return n.halted
 	}
 	start := time.Now()
+	prevTime := n.app.Time()
 	b := app.Block{Height: n.app.Height() + 1, Time: max(uint64(n.clock().Unix()), n.app.Time())}
 	for _, c := range batch {
 		b.Txs = append(b.Txs, c.Raw)
@@ -296,6 +299,7 @@ func (n *Node) ProduceBlock() (err error) {
 	n.mu.Unlock()
 	n.metrics.observeBlock(committed, time.Since(start), n.pool.size())
 	n.deliver(committed)
+	n.maybePublish(prevTime, committed)
 	return nil
 }
 

@@ -28,6 +28,14 @@ func (c *fakeClock) now() time.Time {
 	return c.t
 }
 
+func (c *fakeClock) jump(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+var lastClock *fakeClock
+
 func newNode(t *testing.T, cfg node.Config) (*node.Node, *store.Store) {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
@@ -43,6 +51,7 @@ func newNode(t *testing.T, cfg node.Config) (*node.Node, *store.Store) {
 		t.Fatal(err)
 	}
 	clock := &fakeClock{t: time.Unix(apptest.GenesisTime, 0)}
+	lastClock = clock
 	return node.New(cfg, a, st, clock.now), st
 }
 
@@ -173,5 +182,74 @@ func TestRunProducesBlocksUntilCancelled(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRootsPublishedEachInterval: crossing a calculation interval publishes
+// the Merkle root of everyone's cumulative earnings at that block, stored
+// and listed, equal to a tree built from the ledger's earnings.
+func TestRootsPublishedEachInterval(t *testing.T) {
+	n, st := newNode(t, node.Config{})
+	op, avs, alice := apptest.NewSigner(1), apptest.NewSigner(2), apptest.NewSigner(3)
+	set := ledger.OperatorSet{AVS: apptest.Addr(2), ID: 0}
+	admin := apptest.NewSigner(0)
+	for _, raw := range [][]byte{
+		op.Sign(ledger.RegisterOperator{}), avs.Sign(ledger.RegisterAVS{}),
+		alice.Sign(ledger.Deposit{Strategy: "stETH", Amount: eth(10)}),
+		alice.Sign(ledger.Delegate{Operator: apptest.Addr(1)}),
+		avs.Sign(ledger.CreateOperatorSet{ID: 0, Strategies: []string{"stETH"}}),
+		op.Sign(ledger.RegisterForSets{AVS: apptest.Addr(2), Sets: []uint32{0}}),
+		op.Sign(ledger.ModifyAllocations{Set: set, Strategies: []string{"stETH"}, Magnitudes: []uint64{5e17}}),
+		admin.Sign(ledger.Mint{Account: apptest.Addr(2), Token: "EIGEN", Amount: eth(1000)}),
+		avs.Sign(ledger.SubmitRewards{Token: "EIGEN", Amount: eth(100), Strategies: []string{"stETH"},
+			Multipliers: []uint256.Int{eth(1)}, StartTime: apptest.GenesisTime, Duration: 604800}),
+	} {
+		if _, err := n.Submit(raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := n.ProduceBlock(); err != nil {
+		t.Fatal(err)
+	}
+	if len(n.PublishedRoots()) != 0 {
+		t.Fatal("a root before the first interval ended")
+	}
+	lastClock.jump(7 * 24 * time.Hour) // past the first interval's end
+	if err := n.ProduceBlock(); err != nil {
+		t.Fatal(err)
+	}
+	n.WaitPublished()
+	roots := n.PublishedRoots()
+	if len(roots) != 1 || roots[0].IntervalEnd != apptest.GenesisTime+604800 || roots[0].Earners < 2 {
+		t.Fatalf("published roots %+v", roots)
+	}
+	d, latest, ok := n.LatestDistribution()
+	if !ok || latest != roots[0] {
+		t.Fatal("no latest distribution")
+	}
+	var want [32]byte
+	n.Read(func(a *app.App) {
+		w, err := a.Ledger().RewardsDistribution()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = w.Root()
+	})
+	if d.Root() != want {
+		t.Fatal("the published root is not the tree of the committed earnings")
+	}
+	// The root is stored: a node restarted on the store lists it.
+	docs, err := st.Roots()
+	if err != nil || len(docs) != 1 {
+		t.Fatalf("stored roots: %d %v", len(docs), err)
+	}
+	// The next interval publishes another.
+	lastClock.jump(7 * 24 * time.Hour)
+	if err := n.ProduceBlock(); err != nil {
+		t.Fatal(err)
+	}
+	n.WaitPublished()
+	if got := len(n.PublishedRoots()); got != 2 {
+		t.Fatalf("%d roots after two intervals", got)
 	}
 }

@@ -11,6 +11,7 @@
 //	b/<height u64>                a block: time u64, then (len u32, tx bytes)*
 //	r/<height u64>                the block's results (JSON)
 //	t/<tx hash>                   where a transaction landed: height u64, index u32
+//	q/<interval end u64>          a published rewards root (JSON)
 package store
 
 import (
@@ -219,4 +220,23 @@ func (s *Store) TxLocation(hash [32]byte) (height uint64, index int, ok bool, er
 		return 0, 0, false, err
 	}
 	return binary.BigEndian.Uint64(v), int(binary.BigEndian.Uint32(v[8:])), true, nil
+}
+
+// SaveRoot records a published rewards root under its interval's end.
+func (s *Store) SaveRoot(intervalEnd uint64, doc []byte) error {
+	return s.db.Set(heightKey("q/", intervalEnd), doc, pebble.Sync)
+}
+
+// Roots returns every published rewards root document, oldest first.
+func (s *Store) Roots() ([][]byte, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte("q/"), UpperBound: []byte("q0")})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out [][]byte
+	for it.First(); it.Valid(); it.Next() {
+		out = append(out, append([]byte(nil), it.Value()...))
+	}
+	return out, it.Error()
 }
