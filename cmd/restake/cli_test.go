@@ -65,8 +65,14 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	srv := api.NewServer(ln.Addr().String(), api.New(e.node, api.Options{}))
 	go srv.Serve(ln)
 	ctx, cancel := context.WithCancel(context.Background())
-	go e.node.Run(ctx)
-	t.Cleanup(func() { cancel(); srv.Close() })
+	stopped := make(chan struct{})
+	go func() { e.node.Run(ctx); close(stopped) }()
+	t.Cleanup(func() { // before the store closes: nothing may write to it after
+		cancel()
+		srv.Close()
+		<-stopped
+		e.node.WaitPublished()
+	})
 	e.url = "http://" + ln.Addr().String()
 	cfg := config.Default()
 	cfg.Client.Node = e.url

@@ -39,7 +39,7 @@ and occasional slashes. It starts a node on it in a temporary home (or
 			if small {
 				opts = demo.Small(seed)
 			}
-			opts.GenesisTime = demo.AlignedGenesisTime(uint64(time.Now().Unix()))
+			opts.GenesisTime = demo.StartGenesisTime(uint64(time.Now().Unix()))
 			h := g.home
 			if !cmd.Flags().Changed("home") && os.Getenv("RESTAKE_HOME") == "" {
 				dir, err := os.MkdirTemp("", "restake-demo-")

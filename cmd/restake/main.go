@@ -34,6 +34,32 @@ type globals struct {
 	cmd    *cobra.Command
 }
 
+// progress redraws a one-line progress message on stderr when stderr is a
+// terminal. In a pipe or a log file carriage returns and erase sequences are
+// noise, so it writes nothing there; the command's result still follows.
+func (g *globals) progress(format string, args ...any) {
+	if isTerminal(g.stderr) {
+		fmt.Fprintf(g.stderr, "\r\033[K"+format, args...)
+	}
+}
+
+// endProgress erases the progress line, if one was drawn.
+func (g *globals) endProgress() {
+	if isTerminal(g.stderr) {
+		fmt.Fprint(g.stderr, "\r\033[K")
+	}
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
 // print writes v as JSON with --output json, or text otherwise.
 func (g *globals) print(v any, text string) error {
 	if g.output == "json" {

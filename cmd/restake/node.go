@@ -143,14 +143,16 @@ func runNode(ctx context.Context, g *globals, h config.Home, gen *app.Genesis, c
 	runErr := make(chan error, 1)
 	go func() { runErr <- n.Run(ctx) }()
 	var result error
+	runDone, bgDone := false, background == nil
 	select {
 	case err := <-runErr:
-		result = err
+		result, runDone = err, true
 	case err := <-serveErr:
 		if !errors.Is(err, http.ErrServerClosed) {
 			result = err
 		}
 	case err := <-bgErr:
+		bgDone = true
 		if err != nil && !errors.Is(err, context.Canceled) {
 			result = err
 		}
@@ -160,6 +162,18 @@ func runNode(ctx context.Context, g *globals, h config.Home, gen *app.Genesis, c
 	shutdown, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()
 	_ = srv.Shutdown(shutdown)
+	// The store closes only after everything that writes to it has stopped:
+	// the block in progress, the traffic driver and a rewards root being
+	// built in the background.
+	if !runDone {
+		if err := <-runErr; result == nil {
+			result = err
+		}
+	}
+	if !bgDone {
+		<-bgErr
+	}
+	n.WaitPublished()
 	if result != nil {
 		return fmt.Errorf("node stopped: %w", result)
 	}

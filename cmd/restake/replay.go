@@ -64,10 +64,10 @@ can only be replayed from the height they hold blocks for.`,
 				}
 				txs += len(b.Txs)
 				if h%1000 == 0 {
-					fmt.Fprintf(g.stderr, "\rreplayed %d/%d blocks", h, head)
+					g.progress("replayed %d/%d blocks", h, head)
 				}
 			}
-			fmt.Fprint(g.stderr, "\r\033[K")
+			g.endProgress()
 			took := time.Since(start)
 			return g.print(map[string]any{"blocks": head, "txs": txs, "seconds": took.Seconds(), "ok": true},
 				fmt.Sprintf("replayed %d blocks (%d transactions) in %s: every app hash matches", head, txs, took.Round(time.Millisecond)))

@@ -216,7 +216,7 @@ func submit(g *globals, c *client, enc []byte, wait bool, timeout time.Duration)
 		if err == nil {
 			_ = json.Unmarshal(raw, &res)
 			if res.Status != "pending" {
-				fmt.Fprint(g.stderr, "\r\033[K")
+				g.endProgress()
 				if g.output == "json" {
 					_, err := fmt.Fprintln(g.stdout, string(raw))
 					if err == nil && res.Code != 0 {
@@ -236,11 +236,11 @@ func submit(g *globals, c *client, enc []byte, wait bool, timeout time.Duration)
 			}
 		}
 		if time.Since(start) > timeout {
-			fmt.Fprint(g.stderr, "\r\033[K")
+			g.endProgress()
 			return fmt.Errorf("transaction %s not committed after %s; check later with: restake query tx %s",
 				r.Hash, timeout, r.Hash)
 		}
-		fmt.Fprintf(g.stderr, "\rwaiting for block… %.1fs", time.Since(start).Seconds())
+		g.progress("waiting for block… %.1fs", time.Since(start).Seconds())
 		time.Sleep(150 * time.Millisecond)
 	}
 }

@@ -96,6 +96,7 @@ func newChain(t *testing.T, opts Options) *chain {
 	}
 	c.now.Store(testGenesis)
 	c.node = node.New(node.Config{}, a, c.store, func() time.Time { return time.Unix(c.now.Load(), 0) })
+	t.Cleanup(c.node.WaitPublished) // runs before the store closes
 	c.srv = httptest.NewServer(New(c.node, opts))
 	t.Cleanup(c.srv.Close)
 	return c

@@ -101,6 +101,34 @@ func TestAlignedGenesisTime(t *testing.T) {
 	}
 }
 
+// TestDemoStartsWithRewardsToClaim starts the small network the way
+// `restake demo` does, at StartGenesisTime of a wall-clock time in the middle
+// of an interval, and checks that the node's first block closes the history
+// intervals: staker 0 has EIGEN to claim at once, not a week later.
+func TestDemoStartsWithRewardsToClaim(t *testing.T) {
+	now := uint64(DefaultGenesisTime + 10*604_800 + 3*86_400 + 12_345)
+	o := Small(1)
+	o.GenesisTime = StartGenesisTime(now)
+	if want := uint64(DefaultGenesisTime + 8*604_800); o.GenesisTime != want {
+		t.Fatalf("StartGenesisTime(%d) = %d, want %d", now, o.GenesisTime, want)
+	}
+	net, err := Generate(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, clock := startNode(t, net.Genesis(), node.Config{})
+	clock.jump(time.Duration(now-o.GenesisTime) * time.Second)
+	if err := n.ProduceBlock(); err != nil {
+		t.Fatal(err)
+	}
+	var claimable uint256.Int
+	n.Read(func(a *app.App) { claimable = a.Ledger().Claimable(net.Address("staker", 0), "EIGEN") })
+	if claimable.IsZero() {
+		t.Fatal("staker 0 has no EIGEN to claim in the demo's first block")
+	}
+	checkInvariants(t, n)
+}
+
 func TestGenerateRejectsImpossibleOptions(t *testing.T) {
 	for name, o := range map[string]Options{
 		"one staker":             {Stakers: 1},
@@ -286,7 +314,9 @@ func startNode(t *testing.T, g *app.Genesis, cfg node.Config) (*node.Node, *test
 		t.Fatal(err)
 	}
 	clock := &testClock{t: time.Unix(int64(g.GenesisTime), 0)}
-	return node.New(cfg, a, st, clock.now), clock
+	n := node.New(cfg, a, st, clock.now)
+	t.Cleanup(n.WaitPublished) // runs before the store closes
+	return n, clock
 }
 
 // results tallies the committed transactions of blocks from..to.

@@ -88,6 +88,20 @@ func Small(seed uint64) Options {
 // on a boundary.
 func AlignedGenesisTime(now uint64) uint64 { return now - now%rewardsIntervalSeconds }
 
+// HistoryIntervals is how many rewards calculation intervals a demo network
+// has behind it when its node starts: see StartGenesisTime.
+const HistoryIntervals = 2
+
+// StartGenesisTime is the genesis time for a demo started at now: the start
+// of the current rewards interval, HistoryIntervals intervals back. The
+// node's first block then closes those intervals, so claims, claimable
+// amounts and a published rewards root exist from the first second instead
+// of after up to a week of wall-clock time. The genesis rewards run 4 to 10
+// intervals, so they are still streaming afterwards.
+func StartGenesisTime(now uint64) uint64 {
+	return AlignedGenesisTime(now) - HistoryIntervals*rewardsIntervalSeconds
+}
+
 // withDefaults fills zero fields and checks the result.
 func (o Options) withDefaults() (Options, error) {
 	if o.Stakers == 0 {

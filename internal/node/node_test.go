@@ -52,7 +52,9 @@ func newNode(t *testing.T, cfg node.Config) (*node.Node, *store.Store) {
 	}
 	clock := &fakeClock{t: time.Unix(apptest.GenesisTime, 0)}
 	lastClock = clock
-	return node.New(cfg, a, st, clock.now), st
+	n := node.New(cfg, a, st, clock.now)
+	t.Cleanup(n.WaitPublished) // runs before the store closes
+	return n, st
 }
 
 func eth(n uint64) uint256.Int { return *new(uint256.Int).Mul(uint256.NewInt(n), uint256.NewInt(1e18)) }
