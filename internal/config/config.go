@@ -3,6 +3,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -111,12 +112,36 @@ func Load(h Home) (Config, error) {
 	if err != nil {
 		return c, err
 	}
-	dec := toml.NewDecoder(bytesReader(data))
+	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return c, fmt.Errorf("%s: %w", h.ConfigPath(), err)
 	}
+	if err := c.Validate(); err != nil {
+		return c, fmt.Errorf("%s: %w", h.ConfigPath(), err)
+	}
 	return c, nil
+}
+
+// Validate refuses values no node can run with. Missing fields take their
+// defaults, so a zero written in the file is a mistake, not a request for
+// the default.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(ok bool, field, want string) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s must be %s", field, want))
+		}
+	}
+	check(c.Node.BlockInterval.Duration >= time.Millisecond, "node.block_interval", "at least 1ms")
+	check(c.Node.MaxBlockTxs >= 1, "node.max_block_txs", "at least 1")
+	check(c.Node.MempoolSize >= c.Node.MaxBlockTxs, "node.mempool_size", "at least node.max_block_txs")
+	check(c.API.Listen != "", "api.listen", "an address such as 127.0.0.1:8080")
+	check(c.API.MaxBodyBytes >= 1024, "api.max_body_bytes", "at least 1024")
+	check(c.API.RequestTimeout.Duration > 0, "api.request_timeout", "positive")
+	check(c.API.PriceStaleAfter.Duration > 0, "api.price_stale_after", "positive")
+	check(c.Client.Node != "", "client.node", "the node's URL, such as http://127.0.0.1:8080")
+	return errors.Join(errs...)
 }
 
 // Save writes config.toml.

@@ -37,11 +37,13 @@ type SnapshotHeader struct {
 func (s *Store) ExportSnapshot(w io.Writer, chainID string) (SnapshotHeader, error) {
 	snap := s.db.NewSnapshot()
 	defer snap.Close()
-	h, t, appHash, ok, err := s.Head()
+	// Head, genesis and records all come from the one snapshot, so they
+	// describe the same height even if a block commits meanwhile.
+	h, t, appHash, ok, err := head(snap)
 	if err != nil || !ok {
 		return SnapshotHeader{}, errors.Join(err, errors.New("store: nothing committed to export"))
 	}
-	genesis, _, err := s.Genesis()
+	genesis, _, err := get(snap, keyGenesis)
 	if err != nil {
 		return SnapshotHeader{}, err
 	}
@@ -129,6 +131,11 @@ func ReadSnapshot(r io.Reader) (SnapshotHeader, []ledger.Record, error) {
 	}
 	if len(recs) != hdr.Records {
 		return hdr, nil, fmt.Errorf("snapshot: %d records, the header says %d", len(recs), hdr.Records)
+	}
+	// Read to the end of the gzip stream, which checks its CRC and length,
+	// and refuse anything after the end record.
+	if n, err := io.Copy(io.Discard, br); err != nil || n != 0 {
+		return hdr, nil, errors.Join(fmt.Errorf("snapshot: corrupt after its last record (%d stray bytes)", n), err)
 	}
 	return hdr, recs, nil
 }

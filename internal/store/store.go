@@ -137,8 +137,11 @@ func decodeBlock(h uint64, v []byte) (app.Block, error) {
 	return b, nil
 }
 
-func (s *Store) get(k []byte) ([]byte, bool, error) {
-	v, closer, err := s.db.Get(k)
+func (s *Store) get(k []byte) ([]byte, bool, error) { return get(s.db, k) }
+
+// get reads k from r (the database or a snapshot of it), copying the value.
+func get(r pebble.Reader, k []byte) ([]byte, bool, error) {
+	v, closer, err := r.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, false, nil
 	}
@@ -153,15 +156,19 @@ func (s *Store) get(k []byte) ([]byte, bool, error) {
 // Head returns the last committed height, time and app hash; ok is false
 // for an empty store.
 func (s *Store) Head() (height, time uint64, appHash [32]byte, ok bool, err error) {
-	hv, ok, err := s.get(keyHeight)
+	return head(s.db)
+}
+
+func head(r pebble.Reader) (height, time uint64, appHash [32]byte, ok bool, err error) {
+	hv, ok, err := get(r, keyHeight)
 	if err != nil || !ok {
 		return 0, 0, appHash, false, err
 	}
-	tv, _, err := s.get(keyTime)
+	tv, _, err := get(r, keyTime)
 	if err != nil {
 		return 0, 0, appHash, false, err
 	}
-	av, _, err := s.get(keyAppHash)
+	av, _, err := get(r, keyAppHash)
 	if err != nil || len(hv) != 8 || len(tv) != 8 || len(av) != 32 {
 		return 0, 0, appHash, false, errors.Join(err, errors.New("store: corrupt head"))
 	}
