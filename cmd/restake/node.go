@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -16,13 +17,14 @@ import (
 
 	"github.com/restake/restake/internal/api"
 	"github.com/restake/restake/internal/app"
+	"github.com/restake/restake/internal/cometnode"
 	"github.com/restake/restake/internal/config"
 	"github.com/restake/restake/internal/node"
 	"github.com/restake/restake/internal/store"
 )
 
 func newNodeCmd(g *globals) *cobra.Command {
-	var listen string
+	var listen, consensus string
 	cmd := &cobra.Command{
 		Use:   "node",
 		Short: "Run the embedded node: block producer, Pebble store and HTTP API",
@@ -42,6 +44,12 @@ after the block in progress.`,
 			if listen != "" {
 				cfg.API.Listen = listen
 			}
+			if consensus != "" {
+				cfg.Consensus.Engine = consensus
+				if err := cfg.Validate(); err != nil {
+					return err
+				}
+			}
 			gen, err := app.ReadGenesis(g.home.GenesisPath())
 			if errors.Is(err, os.ErrNotExist) {
 				return errNoHome(g.home)
@@ -55,6 +63,7 @@ after the block in progress.`,
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "API address (overrides api.listen in config.toml)")
+	cmd.Flags().StringVar(&consensus, "consensus", "", "embedded or cometbft (overrides consensus.engine in config.toml)")
 	return cmd
 }
 
@@ -109,7 +118,7 @@ func openChain(h config.Home, gen *app.Genesis) (*app.App, *store.Store, error) 
 }
 
 // runNode runs a node until ctx ends; background, when set, runs beside it
-// (the demo's traffic).
+// (the demo's traffic). cfg.Consensus.Engine chooses who orders blocks.
 func runNode(ctx context.Context, g *globals, h config.Home, gen *app.Genesis, cfg config.Config,
 	background func(ctx context.Context, n *node.Node, url string) error) error {
 	started := time.Now()
@@ -122,6 +131,23 @@ func runNode(ctx context.Context, g *globals, h config.Home, gen *app.Genesis, c
 	n := node.New(node.Config{BlockInterval: cfg.Node.BlockInterval.Duration, MaxBlockTxs: cfg.Node.MaxBlockTxs,
 		MempoolSize: cfg.Node.MempoolSize, EmptyBlocks: cfg.Node.EmptyBlocks,
 		InvariantCheckEvery: cfg.Node.InvariantCheckEvery}, a, st, time.Now)
+	// The store closes (deferred above) only after everything that writes
+	// to it has stopped: the consensus engine or the block producer, the
+	// traffic driver and a rewards root being built in the background.
+	defer n.WaitPublished()
+
+	var engine *cometnode.Engine
+	if cfg.Consensus.Engine == config.EngineCometBFT {
+		if engine, err = startCometBFT(g, h, cfg, n, gen); err != nil {
+			return err
+		}
+		defer func() {
+			if err := engine.Stop(); err != nil {
+				fmt.Fprintln(g.stderr, "restake node: stopping CometBFT:", err)
+			}
+		}()
+	}
+
 	handler := api.New(n, api.Options{MaxBodyBytes: cfg.API.MaxBodyBytes, RequestTimeout: cfg.API.RequestTimeout.Duration,
 		CORSOrigins: cfg.API.CORSOrigins, PriceStaleAfter: cfg.API.PriceStaleAfter.Duration, Version: version})
 	ln, err := net.Listen("tcp", cfg.API.Listen)
@@ -134,6 +160,10 @@ func runNode(ctx context.Context, g *globals, h config.Home, gen *app.Genesis, c
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(g.stderr, "restake node: chain %s at height %d (ready in %s)\n  API      %s/v1/status\n  docs     %s/docs\n  events   %s/v1/events\n  metrics  %s/metrics\n",
 		a.ChainID(), a.Height(), time.Since(started).Round(time.Millisecond), url, url, url, url)
+	if engine != nil {
+		fmt.Fprintf(g.stderr, "  consensus CometBFT, node id %s, p2p %s, rpc %s\n", engine.NodeID(),
+			cfg.Consensus.P2PListen, cfg.Consensus.RPCListen)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	bgErr := make(chan error, 1)
@@ -141,7 +171,11 @@ func runNode(ctx context.Context, g *globals, h config.Home, gen *app.Genesis, c
 		go func() { bgErr <- background(ctx, n, url) }()
 	}
 	runErr := make(chan error, 1)
-	go func() { runErr <- n.Run(ctx) }()
+	if engine == nil {
+		go func() { runErr <- n.Run(ctx) }()
+	} else {
+		go func() { runErr <- watchHalt(ctx, n) }()
+	}
 	var result error
 	runDone, bgDone := false, background == nil
 	select {
@@ -162,9 +196,6 @@ func runNode(ctx context.Context, g *globals, h config.Home, gen *app.Genesis, c
 	shutdown, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()
 	_ = srv.Shutdown(shutdown)
-	// The store closes only after everything that writes to it has stopped:
-	// the block in progress, the traffic driver and a rewards root being
-	// built in the background.
 	if !runDone {
 		if err := <-runErr; result == nil {
 			result = err
@@ -173,10 +204,55 @@ func runNode(ctx context.Context, g *globals, h config.Home, gen *app.Genesis, c
 	if !bgDone {
 		<-bgErr
 	}
-	n.WaitPublished()
 	if result != nil {
 		return fmt.Errorf("node stopped: %w", result)
 	}
-	fmt.Fprintf(g.stderr, "restake node: stopped at height %d\n", a.Height())
+	fmt.Fprintf(g.stderr, "restake node: stopped at height %d\n", n.Height())
 	return nil
+}
+
+// watchHalt waits until ctx ends or the node halts (a block that broke an
+// invariant or failed to commit under CometBFT).
+func watchHalt(ctx context.Context, n *node.Node) error {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := n.Halted(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// startCometBFT starts CometBFT in this process over n. A home without
+// CometBFT files becomes a single-validator network first.
+func startCometBFT(g *globals, h config.Home, cfg config.Config, n *node.Node, gen *app.Genesis) (*cometnode.Engine, error) {
+	doc, err := json.Marshal(gen)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(cometnode.GenesisFile(h)); errors.Is(err, os.ErrNotExist) {
+		id, err := cometnode.InitKeys(h, cfg.Consensus.Moniker)
+		if err != nil {
+			return nil, err
+		}
+		if err := cometnode.WriteGenesis(h, doc, []cometnode.Identity{id}); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(g.stderr, "restake node: created a single-validator CometBFT network in %s\n", h.CometBFTDir())
+	}
+	logs, err := os.OpenFile(filepath.Join(h.CometBFTDir(), "cometbft.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	e, err := cometnode.Start(h, cfg, n, doc, version, logs)
+	if err != nil {
+		logs.Close()
+		return nil, fmt.Errorf("%w (CometBFT's log: %s)", err, logs.Name())
+	}
+	return e, nil
 }

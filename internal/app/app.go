@@ -82,11 +82,19 @@ type App struct {
 	appHash [32]byte
 	pending *Committed
 
-	// senders caches the signer of transactions already authenticated at
-	// intake, so a block does not verify the same signature twice.
+	// senders caches the signer of transactions admitted at intake, so a
+	// block (or a consensus engine's recheck and proposal checks) does not
+	// verify the same signature twice. Entries leave when their block
+	// commits or when Forget drops them; at most maxCachedSenders are kept,
+	// so transactions that never reach a block cannot grow it without bound.
 	sendersMu sync.Mutex
 	senders   map[[32]byte]ledger.Address
 }
+
+// maxCachedSenders bounds the signature cache. Past it, admitted
+// transactions are verified again when their block executes: slower, never
+// wrong.
+const maxCachedSenders = 1 << 18
 
 // New starts a chain from its genesis at height 0.
 func New(g *Genesis, store Store) (*App, error) {
@@ -163,10 +171,11 @@ type Checked struct {
 }
 
 // CheckTx decodes and authenticates a transaction without touching state:
-// size, encoding, chain id, signature. The caller checks the nonce against
-// its own view (the ledger's nonce plus what it already holds). Safe to call
-// concurrently with everything but Commit's cache trim (it takes its own
-// lock for the signature cache).
+// size, encoding, chain id, signature (skipped when Admit cached the
+// transaction's signer). The caller checks the nonce against its own view
+// (the ledger's nonce plus what it already holds) and calls Admit if it
+// keeps the transaction. Safe to call concurrently with everything: it reads
+// no ledger state, and the signature cache has its own lock.
 func (a *App) CheckTx(raw []byte) (Checked, *ledger.Error) {
 	if len(raw) > tx.MaxTxBytes {
 		return Checked{}, ledger.ErrTxTooLarge
@@ -178,15 +187,38 @@ func (a *App) CheckTx(raw []byte) (Checked, *ledger.Error) {
 	if s.Tx.ChainID != a.chainID {
 		return Checked{}, ledger.ErrWrongChainID
 	}
+	c := Checked{Tx: s, Hash: TxHash(raw), Raw: raw}
+	a.sendersMu.Lock()
+	sender, cached := a.senders[c.Hash]
+	a.sendersMu.Unlock()
+	if cached {
+		c.Sender = sender
+		return c, nil
+	}
 	signer, err := keys.Recover(tx.SigningHashOf(raw), s.Sig)
 	if err != nil {
 		return Checked{}, ledger.ErrInvalidSignature
 	}
-	c := Checked{Tx: s, Hash: TxHash(raw), Sender: ledger.Address(signer), Raw: raw}
-	a.sendersMu.Lock()
-	a.senders[c.Hash] = c.Sender
-	a.sendersMu.Unlock()
+	c.Sender = ledger.Address(signer)
 	return c, nil
+}
+
+// Admit caches the signer of a transaction its mempool accepted, so that
+// its block does not verify the signature again.
+func (a *App) Admit(c Checked) {
+	a.sendersMu.Lock()
+	if len(a.senders) < maxCachedSenders {
+		a.senders[c.Hash] = c.Sender
+	}
+	a.sendersMu.Unlock()
+}
+
+// Forget drops a transaction that left the mempool without a block (a
+// consensus engine's recheck evicted it).
+func (a *App) Forget(hash [32]byte) {
+	a.sendersMu.Lock()
+	delete(a.senders, hash)
+	a.sendersMu.Unlock()
 }
 
 // sender authenticates a block's transaction, from the intake cache when

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
@@ -15,9 +16,30 @@ import (
 
 // Config is config.toml. Every field has a documented default.
 type Config struct {
-	Node   NodeConfig   `toml:"node" comment:"The embedded node's block producer and mempool."`
-	API    APIConfig    `toml:"api" comment:"The HTTP API (JSON, OpenAPI at /openapi.json, docs at /docs)."`
-	Client ClientConfig `toml:"client" comment:"Defaults for restake tx and restake query."`
+	Node      NodeConfig      `toml:"node" comment:"The embedded node's block producer and mempool."`
+	API       APIConfig       `toml:"api" comment:"The HTTP API (JSON, OpenAPI at /openapi.json, docs at /docs)."`
+	Client    ClientConfig    `toml:"client" comment:"Defaults for restake tx and restake query."`
+	Consensus ConsensusConfig `toml:"consensus" comment:"Who orders blocks: this process alone (embedded) or a CometBFT network of validators."`
+}
+
+// Consensus engines.
+const (
+	EngineEmbedded = "embedded"
+	EngineCometBFT = "cometbft"
+)
+
+// ConsensusConfig chooses the consensus engine and configures CometBFT.
+// CometBFT's own files (keys, its genesis, its block store) live under
+// home/cometbft. Its block time is node.block_interval (timeout_commit),
+// its mempool holds node.mempool_size transactions and a block at most
+// node.max_block_txs.
+type ConsensusConfig struct {
+	Engine          string   `toml:"engine" comment:"embedded or cometbft (restake node --consensus overrides it)."`
+	Moniker         string   `toml:"moniker" comment:"This node's name among CometBFT peers."`
+	P2PListen       string   `toml:"p2p_listen" comment:"CometBFT peer-to-peer address."`
+	RPCListen       string   `toml:"rpc_listen" comment:"CometBFT's own RPC (status, blocks, abci_query); empty turns it off."`
+	PersistentPeers []string `toml:"persistent_peers" comment:"Peers to keep connected to, as node-id@host:port."`
+	LogLevel        string   `toml:"log_level" comment:"CometBFT log level: error, info or debug."`
 }
 
 // NodeConfig configures block production.
@@ -71,6 +93,8 @@ func Default() Config {
 		API: APIConfig{Listen: DefaultListen, MaxBodyBytes: 1 << 20, RequestTimeout: Duration{15 * time.Second},
 			CORSOrigins: []string{}, PriceStaleAfter: Duration{time.Hour}},
 		Client: ClientConfig{Node: "http://" + DefaultListen, Key: "default"},
+		Consensus: ConsensusConfig{Engine: EngineEmbedded, Moniker: "restake", P2PListen: "tcp://127.0.0.1:26656",
+			RPCListen: "tcp://127.0.0.1:26657", PersistentPeers: []string{}, LogLevel: "error"},
 	}
 }
 
@@ -88,6 +112,10 @@ func (h Home) KeysDir() string { return filepath.Join(string(h), "keys") }
 
 // DataDir returns home/data (the Pebble store).
 func (h Home) DataDir() string { return filepath.Join(string(h), "data") }
+
+// CometBFTDir returns home/cometbft: CometBFT's config/ (its keys and
+// genesis) and data/ (its block store, state and write-ahead log).
+func (h Home) CometBFTDir() string { return filepath.Join(string(h), "cometbft") }
 
 // DefaultHome is $RESTAKE_HOME, or ~/.restake.
 func DefaultHome() Home {
@@ -141,6 +169,17 @@ func (c Config) Validate() error {
 	check(c.API.RequestTimeout.Duration > 0, "api.request_timeout", "positive")
 	check(c.API.PriceStaleAfter.Duration > 0, "api.price_stale_after", "positive")
 	check(c.Client.Node != "", "client.node", "the node's URL, such as http://127.0.0.1:8080")
+	check(c.Consensus.Engine == EngineEmbedded || c.Consensus.Engine == EngineCometBFT, "consensus.engine",
+		"embedded or cometbft")
+	if c.Consensus.Engine == EngineCometBFT {
+		// Every block changes the app hash (the state records its height and
+		// time), and CometBFT follows a block that changed it with another,
+		// so it would make a block every interval anyway.
+		check(c.Node.EmptyBlocks, "node.empty_blocks", "true with consensus.engine = cometbft")
+		check(c.Consensus.P2PListen != "", "consensus.p2p_listen", "an address such as tcp://127.0.0.1:26656")
+		check(slices.Contains([]string{"error", "info", "debug"}, c.Consensus.LogLevel), "consensus.log_level",
+			"error, info or debug")
+	}
 	return errors.Join(errs...)
 }
 

@@ -1,8 +1,14 @@
-// Package node is restake's embedded single-process node: a mempool that
-// admits signed transactions, a local block producer that orders them into
-// blocks (every BlockInterval, or sooner when MaxBlockTxs are waiting),
-// executes each block through the app's pipeline and commits it to the
-// store, and the read side the HTTP API and the event stream use.
+// Package node is restake's node: the application, its store, and the read
+// side the HTTP API and the event stream use (committed state, transaction
+// results, waiters, subscribers, metrics, published rewards roots).
+//
+// Blocks come from one of two sources. Embedded (the default): the node's
+// own mempool admits signed transactions and a local block producer orders
+// them into blocks (every BlockInterval, or sooner when MaxBlockTxs are
+// waiting), executes and commits each one. External: a consensus engine
+// (CometBFT, through internal/abciapp) holds the mempool, behind the
+// Consensus interface, and drives Finalize and CommitBlock. Everything else
+// is the same in both modes.
 package node
 
 import (
@@ -60,6 +66,21 @@ type Store interface {
 	TxLocation(hash [32]byte) (height uint64, index int, ok bool, err error)
 }
 
+// Consensus is an external consensus engine's side of the node: its
+// mempool. Attach it before the node takes transactions.
+type Consensus interface {
+	// Broadcast hands an authenticated transaction to the engine's mempool
+	// and returns its verdict (the engine runs the application's CheckTx).
+	Broadcast(c app.Checked) *ledger.Error
+	// NextNonce is the nonce the sender's next transaction must carry,
+	// given its committed nonce: past what the mempool already holds.
+	NextNonce(sender ledger.Address, committed uint64) uint64
+	// Has reports whether a transaction waits in the mempool.
+	Has(hash [32]byte) bool
+	// Size is the number of waiting transactions.
+	Size() int
+}
+
 // CommittedEvent is one ledger event of a committed block, as the event
 // stream sends it.
 type CommittedEvent struct {
@@ -76,6 +97,13 @@ type Node struct {
 
 	mu  sync.RWMutex // app: readers share, block execution excludes
 	app *app.App
+	// gate keeps readers out between an external engine's Finalize and
+	// CommitBlock, when the ledger holds a block's state that is not yet
+	// committed. The engine's CheckTx reads nonces under mu alone, because
+	// the engine may call it in that window (and its Commit waits for it).
+	gate      sync.RWMutex
+	finalized *finalized // the block between Finalize and CommitBlock
+	consensus Consensus
 
 	pool    mempool
 	kick    chan struct{}
@@ -113,10 +141,31 @@ func (n *Node) ChainID() string { return n.app.ChainID() }
 // Read runs fn with the application under the read lock: the state it sees
 // is the last committed block's.
 func (n *Node) Read(fn func(a *app.App)) {
+	n.gate.RLock()
+	defer n.gate.RUnlock()
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	fn(n.app)
 }
+
+// CommittedNonce returns a sender's transaction nonce for an external
+// engine's CheckTx. Between Finalize and CommitBlock it already counts the
+// finalized block's transactions; the engine's own pending count (taken as
+// a maximum with this one) keeps the next nonce right either way.
+func (n *Node) CommittedNonce(a ledger.Address) uint64 {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.app.Ledger().TxNonce(a)
+}
+
+// Attach makes the node take its blocks from an external consensus engine:
+// Submit goes to the engine's mempool, Run and ProduceBlock refuse, and
+// the engine calls Finalize and CommitBlock.
+func (n *Node) Attach(c Consensus) { n.consensus = c }
+
+// App returns the application, for an external engine's read-only calls
+// that need no ledger state (CheckTx's decoding and signature check).
+func (n *Node) App() *app.App { return n.app }
 
 // Store returns the node's store for reads of blocks and results.
 func (n *Node) Store() Store { return n.store }
@@ -133,12 +182,32 @@ func (n *Node) Submit(raw []byte) ([32]byte, *ledger.Error) {
 		n.metrics.rejected.WithLabelValues(lerr.Name).Inc()
 		return [32]byte{}, lerr
 	}
+	if n.consensus != nil {
+		// The signature is checked here, in the caller's goroutine (the API
+		// submits a batch in parallel); cached, the engine's CheckTx, which
+		// runs one transaction at a time, only decodes and checks the nonce.
+		n.app.Admit(c)
+		if lerr := n.consensus.Broadcast(c); lerr != nil {
+			n.app.Forget(c.Hash)
+			if lerr == ledger.ErrNonceTooLow && n.Committed(c.Hash) {
+				lerr = ledger.ErrTxAlreadyKnown
+			}
+			n.metrics.rejected.WithLabelValues(lerr.Name).Inc()
+			return c.Hash, lerr
+		}
+		n.metrics.mempool.Set(float64(n.consensus.Size()))
+		return c.Hash, nil
+	}
 	// The ledger's nonce and the mempool's count must be read together:
 	// a block commits (bumping nonces, releasing its transactions) under
 	// the write lock, so reading both under the read lock sees one or the
 	// other side of it, never half.
 	var lerr2 *ledger.Error
-	n.Read(func(a *app.App) { lerr2 = n.pool.add(c, a.Ledger().TxNonce(c.Sender)) })
+	n.Read(func(a *app.App) {
+		if lerr2 = n.pool.add(c, a.Ledger().TxNonce(c.Sender)); lerr2 == nil {
+			a.Admit(c)
+		}
+	})
 	if lerr := lerr2; lerr != nil {
 		// A committed transaction comes back as NonceTooLow; look it up
 		// (only then: the index read costs more than the check) to say so.
@@ -206,7 +275,12 @@ func (n *Node) TxResult(hash [32]byte) (app.TxResult, bool, error) {
 }
 
 // Pending reports whether a transaction waits in the mempool.
-func (n *Node) Pending(hash [32]byte) bool { return n.pool.has(hash) }
+func (n *Node) Pending(hash [32]byte) bool {
+	if n.consensus != nil {
+		return n.consensus.Has(hash)
+	}
+	return n.pool.has(hash)
+}
 
 // Subscribe returns a channel of committed events, one slice per block;
 // cancel with Unsubscribe. A subscriber that falls behind by 64 blocks is
@@ -236,10 +310,17 @@ func (n *Node) Halted() error {
 	return n.halted
 }
 
+// ErrExternalConsensus is returned by Run and ProduceBlock on a node whose
+// blocks come from an attached consensus engine.
+var ErrExternalConsensus = errors.New("node: blocks come from the consensus engine")
+
 // Run produces blocks until ctx ends or a block fails (a broken invariant
 // or a store error), which halts the node: it returns the error and commits
 // nothing more.
 func (n *Node) Run(ctx context.Context) error {
+	if n.consensus != nil {
+		return ErrExternalConsensus
+	}
 	ticker := time.NewTicker(n.cfg.BlockInterval)
 	defer ticker.Stop()
 	for {
@@ -260,6 +341,9 @@ func (n *Node) Run(ctx context.Context) error {
 
 // ProduceBlock builds, executes and commits one block from the mempool.
 func (n *Node) ProduceBlock() (err error) {
+	if n.consensus != nil {
+		return ErrExternalConsensus
+	}
 	batch := n.pool.take(n.cfg.MaxBlockTxs)
 	n.mu.Lock()
 	if n.halted != nil {
@@ -297,10 +381,87 @@ func (n *Node) ProduceBlock() (err error) {
 	}
 	n.pool.done(batch)
 	n.mu.Unlock()
-	n.metrics.observeBlock(committed, time.Since(start), n.pool.size())
-	n.deliver(committed)
-	n.maybePublish(prevTime, committed)
+	n.afterCommit(committed, prevTime, time.Since(start), n.pool.size())
 	return nil
+}
+
+// afterCommit is what every committed block does once the lock is
+// released: metrics, waiters and subscribers, and the rewards root.
+func (n *Node) afterCommit(c *app.Committed, prevTime uint64, took time.Duration, mempool int) {
+	n.metrics.observeBlock(c, took, mempool)
+	n.deliver(c)
+	n.maybePublish(prevTime, c)
+}
+
+// finalized is a block an external engine finalized and has not committed.
+type finalized struct {
+	prevTime uint64
+	start    time.Time
+}
+
+// Finalize executes a block an external consensus engine decided (ABCI
+// FinalizeBlock): it returns the results and the app hash and persists
+// nothing. Readers wait until CommitBlock. A panic in the ledger (a broken
+// invariant) halts the node and comes back as an error: the engine must
+// stop rather than commit a divergent state.
+func (n *Node) Finalize(b app.Block) (res *app.BlockResult, err error) {
+	n.gate.Lock() // released by CommitBlock, or below on failure
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("node: block %d halted the node: %v", b.Height, r)
+		}
+		if err != nil {
+			n.halted = err
+			n.gate.Unlock()
+		}
+	}()
+	if n.halted != nil {
+		return nil, n.halted
+	}
+	if n.finalized != nil {
+		return nil, app.ErrPendingBlock
+	}
+	f := &finalized{prevTime: n.app.Time(), start: time.Now()}
+	if res, err = n.app.FinalizeBlock(b); err != nil {
+		return nil, err
+	}
+	if n.cfg.InvariantCheckEvery > 0 && b.Height%n.cfg.InvariantCheckEvery == 0 {
+		if err = n.app.Ledger().CheckInvariants(); err != nil {
+			return nil, err
+		}
+	}
+	n.finalized = f
+	return res, nil
+}
+
+// CommitBlock persists the block Finalize executed (ABCI Commit) and
+// delivers it: results to waiters, events to subscribers, metrics, and the
+// rewards root when the block closed a calculation interval.
+func (n *Node) CommitBlock() (*app.Committed, error) {
+	n.mu.Lock()
+	f := n.finalized
+	if f == nil {
+		n.mu.Unlock()
+		return nil, errors.New("node: no finalized block to commit")
+	}
+	n.finalized = nil
+	c, err := n.app.Commit()
+	if err != nil {
+		n.halted = err
+	}
+	n.mu.Unlock()
+	n.gate.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	size := 0
+	if n.consensus != nil {
+		size = n.consensus.Size()
+	}
+	n.afterCommit(c, f.prevTime, time.Since(f.start), size)
+	return c, nil
 }
 
 // deliver wakes the waiters of a committed block's transactions and sends
@@ -349,12 +510,24 @@ var ErrHalted = errors.New("node: halted")
 // block being built).
 func (n *Node) NextNonce(a ledger.Address) uint64 {
 	var next uint64
-	n.Read(func(ap *app.App) { next = ap.Ledger().TxNonce(a) + n.pool.pendingOf(a) })
+	n.Read(func(ap *app.App) {
+		committed := ap.Ledger().TxNonce(a)
+		if n.consensus != nil {
+			next = n.consensus.NextNonce(a, committed)
+		} else {
+			next = committed + n.pool.pendingOf(a)
+		}
+	})
 	return next
 }
 
 // MempoolSize returns the number of waiting transactions.
-func (n *Node) MempoolSize() int { return n.pool.size() }
+func (n *Node) MempoolSize() int {
+	if n.consensus != nil {
+		return n.consensus.Size()
+	}
+	return n.pool.size()
+}
 
 // Height returns the last committed height.
 func (n *Node) Height() uint64 {
