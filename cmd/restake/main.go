@@ -134,7 +134,8 @@ func newRoot(g *globals) *cobra.Command {
 	root.PersistentFlags().StringVar(&home, "home", "", "node home directory (default $RESTAKE_HOME or ~/.restake)")
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.AddCommand(newScenarioCmd(g), newVersionCmd(g), newInitCmd(g), newNodeCmd(g), newDemoCmd(g),
-		newKeysCmd(g), newTxCmd(g), newQueryCmd(g), newSnapshotCmd(g), newBenchCmd(g), newReplayCmd(g))
+		newKeysCmd(g), newTxCmd(g), newQueryCmd(g), newSnapshotCmd(g), newBenchCmd(g), newReplayCmd(g),
+		newLocalnetCmd(g))
 	return root
 }
 

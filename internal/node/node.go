@@ -405,6 +405,12 @@ type finalized struct {
 // invariant) halts the node and comes back as an error: the engine must
 // stop rather than commit a divergent state.
 func (n *Node) Finalize(b app.Block) (res *app.BlockResult, err error) {
+	n.mu.Lock()
+	pending := n.finalized != nil
+	n.mu.Unlock()
+	if pending { // before taking the gate, which the pending block holds
+		return nil, app.ErrPendingBlock
+	}
 	n.gate.Lock() // released by CommitBlock, or below on failure
 	n.mu.Lock()
 	defer n.mu.Unlock()
