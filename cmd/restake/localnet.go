@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -71,7 +72,7 @@ $RESTAKE_PASSWORD, empty by default) and its own validator key.`,
 func newLocalnetInitCmd(g *globals) *cobra.Command {
 	var dir, chainID string
 	var validators, accounts, apiPort, p2pPort int
-	var blockInterval time.Duration
+	var blockInterval, timeoutPropose time.Duration
 	var force bool
 	cmd := &cobra.Command{
 		Use:   "init",
@@ -107,7 +108,7 @@ network.`,
 					return err
 				}
 			}
-			net, err := writeLocalnet(dir, chainID, validators, accounts, apiPort, p2pPort, blockInterval)
+			net, err := writeLocalnet(dir, chainID, validators, accounts, apiPort, p2pPort, blockInterval, timeoutPropose)
 			if err != nil {
 				return err
 			}
@@ -125,12 +126,14 @@ network.`,
 	cmd.Flags().IntVar(&apiPort, "api-port", 8080, "API port of node 0 (node i: +i)")
 	cmd.Flags().IntVar(&p2pPort, "p2p-port", 26656, "CometBFT p2p port of node 0 (node i: +2i; RPC +2i+1)")
 	cmd.Flags().DurationVar(&blockInterval, "block-interval", 500*time.Millisecond, "block time (CometBFT's timeout_commit)")
+	cmd.Flags().DurationVar(&timeoutPropose, "timeout-propose", time.Second, "how long validators wait for a proposer that may be down")
 	cmd.Flags().BoolVar(&force, "force", false, "replace an existing localnet in --dir")
 	return cmd
 }
 
 // writeLocalnet writes every node's home and the manifest.
-func writeLocalnet(dir, chainID string, validators, accounts, apiPort, p2pPort int, blockInterval time.Duration) (*localnet, error) {
+func writeLocalnet(dir, chainID string, validators, accounts, apiPort, p2pPort int,
+	blockInterval, timeoutPropose time.Duration) (*localnet, error) {
 	pass, _, err := password("")
 	if err != nil {
 		return nil, err
@@ -201,6 +204,7 @@ func writeLocalnet(dir, chainID string, validators, accounts, apiPort, p2pPort i
 		cfg.Consensus.Moniker = n.Name
 		cfg.Consensus.P2PListen = n.P2P
 		cfg.Consensus.RPCListen = n.RPC
+		cfg.Consensus.TimeoutPropose = config.Duration{Duration: timeoutPropose}
 		for j, p := range net.Nodes {
 			if j != i {
 				cfg.Consensus.PersistentPeers = append(cfg.Consensus.PersistentPeers,
@@ -258,7 +262,7 @@ func runningPid(dir string, n localnetNode) int {
 	if _, err := fmt.Sscan(string(data), &pid); err != nil || pid <= 0 {
 		return 0
 	}
-	if syscall.Kill(pid, 0) != nil {
+	if !alive(pid) {
 		return 0
 	}
 	if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil {
@@ -270,8 +274,25 @@ func runningPid(dir string, n localnetNode) int {
 	return pid
 }
 
+// alive reports whether a process exists and is not a zombie.
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no /proc: trust kill(0)
+	}
+	// "pid (comm) S ...": the state follows the last ')'.
+	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && i+2 < len(stat) {
+		return stat[i+2] != 'Z'
+	}
+	return true
+}
+
 func newLocalnetStartCmd(g *globals) *cobra.Command {
 	var dir string
+	var only []string
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "start",
@@ -290,9 +311,14 @@ start also restarts the ones that stopped or were killed.`,
 			if err != nil {
 				return err
 			}
+			for _, name := range only {
+				if !slices.ContainsFunc(net.Nodes, func(n localnetNode) bool { return n.Name == name }) {
+					return fmt.Errorf("--node %s: %s has no such validator", name, dir)
+				}
+			}
 			started := 0
 			for _, n := range net.Nodes {
-				if runningPid(dir, n) != 0 {
+				if runningPid(dir, n) != 0 || (len(only) > 0 && !slices.Contains(only, n.Name)) {
 					continue
 				}
 				if err := startLocalnetNode(dir, n, exe); err != nil {
@@ -302,12 +328,15 @@ start also restarts the ones that stopped or were killed.`,
 			}
 			deadline := time.Now().Add(timeout)
 			for _, n := range net.Nodes {
+				if len(only) > 0 && !slices.Contains(only, n.Name) {
+					continue
+				}
 				if err := waitAPI(dir, n, deadline); err != nil {
 					return err
 				}
 			}
 			var b strings.Builder
-			fmt.Fprintf(&b, "localnet %s: %d validators running (%d started)\n", net.ChainID, len(net.Nodes), started)
+			fmt.Fprintf(&b, "localnet %s: %d validators, %d started\n", net.ChainID, len(net.Nodes), started)
 			writeEndpoints(&b, net)
 			fmt.Fprintf(&b, "logs in %s/<node>/node.log; stop with: restake localnet stop --dir %s", dir, dir)
 			return g.print(map[string]any{"chain_id": net.ChainID, "nodes": net.Nodes, "started": started}, b.String())
@@ -315,6 +344,7 @@ start also restarts the ones that stopped or were killed.`,
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "the localnet's directory")
 	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "how long to wait for every API to answer")
+	cmd.Flags().StringSliceVar(&only, "node", nil, "start only these validators (node0, node1, …; repeatable)")
 	return cmd
 }
 
@@ -336,9 +366,10 @@ func startLocalnetNode(dir string, n localnetNode, exe string) error {
 	if err := c.Start(); err != nil {
 		return err
 	}
-	pid := c.Process.Pid
-	_ = c.Process.Release()
-	return os.WriteFile(pidFile(dir, n), []byte(fmt.Sprintln(pid)), 0o644)
+	// Reap it if it exits while this process still runs (a long-lived
+	// caller, such as a test); otherwise it outlives us and init reaps it.
+	go c.Wait()
+	return os.WriteFile(pidFile(dir, n), []byte(fmt.Sprintln(c.Process.Pid)), 0o644)
 }
 
 // waitAPI waits until a node's API answers, failing early with the end of
@@ -395,10 +426,10 @@ func newLocalnetStopCmd(g *globals) *cobra.Command {
 			killed := 0
 			for _, n := range net.Nodes {
 				pid := pids[n.Name]
-				for pid != 0 && syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
+				for pid != 0 && alive(pid) && time.Now().Before(deadline) {
 					time.Sleep(50 * time.Millisecond)
 				}
-				if pid != 0 && syscall.Kill(pid, 0) == nil {
+				if pid != 0 && alive(pid) {
 					_ = syscall.Kill(pid, syscall.SIGKILL)
 					killed++
 				}

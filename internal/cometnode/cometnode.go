@@ -127,6 +127,7 @@ func Settings(h config.Home, c config.Config) *cmtcfg.Config {
 	cfg.P2P.AllowDuplicateIP = true
 	cfg.RPC.ListenAddress = c.Consensus.RPCListen
 	cfg.Consensus.TimeoutCommit = c.Node.BlockInterval.Duration
+	cfg.Consensus.TimeoutPropose = c.Consensus.TimeoutPropose.Duration
 	cfg.Consensus.CreateEmptyBlocks = true
 	cfg.Mempool.Size = c.Node.MempoolSize
 	cfg.Mempool.MaxTxsBytes = int64(c.Node.MempoolSize) * 4096

@@ -40,6 +40,7 @@ type ConsensusConfig struct {
 	RPCListen       string   `toml:"rpc_listen" comment:"CometBFT's own RPC (status, blocks, abci_query); empty turns it off."`
 	PersistentPeers []string `toml:"persistent_peers" comment:"Peers to keep connected to, as node-id@host:port."`
 	LogLevel        string   `toml:"log_level" comment:"CometBFT log level: error, info or debug."`
+	TimeoutPropose  Duration `toml:"timeout_propose" comment:"How long validators wait for a proposal before moving to the next round (a proposer that is down costs this much)."`
 }
 
 // NodeConfig configures block production.
@@ -94,7 +95,8 @@ func Default() Config {
 			CORSOrigins: []string{}, PriceStaleAfter: Duration{time.Hour}},
 		Client: ClientConfig{Node: "http://" + DefaultListen, Key: "default"},
 		Consensus: ConsensusConfig{Engine: EngineEmbedded, Moniker: "restake", P2PListen: "tcp://127.0.0.1:26656",
-			RPCListen: "tcp://127.0.0.1:26657", PersistentPeers: []string{}, LogLevel: "error"},
+			RPCListen: "tcp://127.0.0.1:26657", PersistentPeers: []string{}, LogLevel: "error",
+			TimeoutPropose: Duration{3 * time.Second}},
 	}
 }
 
@@ -179,6 +181,7 @@ func (c Config) Validate() error {
 		check(c.Consensus.P2PListen != "", "consensus.p2p_listen", "an address such as tcp://127.0.0.1:26656")
 		check(slices.Contains([]string{"error", "info", "debug"}, c.Consensus.LogLevel), "consensus.log_level",
 			"error, info or debug")
+		check(c.Consensus.TimeoutPropose.Duration >= 100*time.Millisecond, "consensus.timeout_propose", "at least 100ms")
 	}
 	return errors.Join(errs...)
 }

@@ -64,6 +64,7 @@ type Store interface {
 	Block(h uint64) (app.Block, bool, error)
 	Results(h uint64) (*app.BlockResult, bool, error)
 	TxLocation(hash [32]byte) (height uint64, index int, ok bool, err error)
+	TxResult(hash [32]byte) (app.TxResult, bool, error)
 }
 
 // Consensus is an external consensus engine's side of the node: its
@@ -263,15 +264,7 @@ func (n *Node) dropWaiter(hash [32]byte, ch chan app.TxResult) {
 
 // TxResult returns a committed transaction's result.
 func (n *Node) TxResult(hash [32]byte) (app.TxResult, bool, error) {
-	h, i, ok, err := n.store.TxLocation(hash)
-	if err != nil || !ok {
-		return app.TxResult{}, false, err
-	}
-	res, ok, err := n.store.Results(h)
-	if err != nil || !ok || i >= len(res.Txs) {
-		return app.TxResult{}, false, err
-	}
-	return res.Txs[i], true, nil
+	return n.store.TxResult(hash)
 }
 
 // Pending reports whether a transaction waits in the mempool.

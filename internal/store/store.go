@@ -10,7 +10,8 @@
 //	s/<record key>                a ledger state record
 //	b/<height u64>                a block: time u64, then (len u32, tx bytes)*
 //	r/<height u64>                the block's results (JSON)
-//	t/<tx hash>                   where a transaction landed: height u64, index u32
+//	t/<tx hash>                   where a transaction landed: height u64, index u32,
+//	                              then its result (JSON), so a lookup reads one key
 //	q/<interval end u64>          a published rewards root (JSON)
 package store
 
@@ -91,8 +92,15 @@ func (s *Store) Commit(c *app.Committed) error {
 	}
 	for i, raw := range c.Block.Txs {
 		hash := app.TxHash(raw)
-		loc := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, h), uint32(i))
-		if err := b.Set(append([]byte("t/"), hash[:]...), loc, nil); err != nil {
+		v := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, h), uint32(i))
+		if i < len(c.Result.Txs) {
+			r, err := json.Marshal(c.Result.Txs[i])
+			if err != nil {
+				return err
+			}
+			v = append(v, r...)
+		}
+		if err := b.Set(append([]byte("t/"), hash[:]...), v, nil); err != nil {
 			return err
 		}
 	}
@@ -223,10 +231,24 @@ func (s *Store) Results(h uint64) (*app.BlockResult, bool, error) {
 // TxLocation returns where a transaction was committed.
 func (s *Store) TxLocation(hash [32]byte) (height uint64, index int, ok bool, err error) {
 	v, ok, err := s.get(append([]byte("t/"), hash[:]...))
-	if err != nil || !ok || len(v) != 12 {
+	if err != nil || !ok || len(v) < 12 {
 		return 0, 0, false, err
 	}
 	return binary.BigEndian.Uint64(v), int(binary.BigEndian.Uint32(v[8:])), true, nil
+}
+
+// TxResult returns a committed transaction's result, from its index entry
+// alone (not its whole block's results).
+func (s *Store) TxResult(hash [32]byte) (app.TxResult, bool, error) {
+	v, ok, err := s.get(append([]byte("t/"), hash[:]...))
+	if err != nil || !ok || len(v) <= 12 {
+		return app.TxResult{}, false, err
+	}
+	var r app.TxResult
+	if err := json.Unmarshal(v[12:], &r); err != nil {
+		return app.TxResult{}, false, fmt.Errorf("store: result of %x: %w", hash, err)
+	}
+	return r, true, nil
 }
 
 // SaveRoot records a published rewards root under its interval's end.

@@ -30,7 +30,10 @@ func block(h uint64, n int, set map[string]string, del ...string) *app.Committed
 	c.AppHash[0], c.AppHash[31] = byte(h), 0xaa
 	c.Result.AppHash = fmt.Sprintf("0x%x", c.AppHash[:])
 	for i := range n {
-		c.Block.Txs = append(c.Block.Txs, []byte(fmt.Sprintf("tx %d of block %d", i, h)))
+		raw := []byte(fmt.Sprintf("tx %d of block %d", i, h))
+		c.Block.Txs = append(c.Block.Txs, raw)
+		hash := app.TxHash(raw)
+		c.Result.Txs = append(c.Result.Txs, app.TxResult{Hash: fmt.Sprintf("0x%x", hash[:]), Height: h, Index: i})
 	}
 	for k, v := range set {
 		c.Changes = append(c.Changes, ledger.Record{Key: []byte(k), Value: []byte(v)})
@@ -115,6 +118,12 @@ func TestCommitSurvivesReopen(t *testing.T) {
 			h, idx, ok, err := s.TxLocation(app.TxHash(raw))
 			if err != nil || !ok || h != c.Block.Height || idx != i {
 				t.Fatalf("TxLocation of block %d tx %d: %d %d %v %v", c.Block.Height, i, h, idx, ok, err)
+			}
+		}
+		for i, raw := range c.Block.Txs {
+			r, ok, err := s.TxResult(app.TxHash(raw))
+			if err != nil || !ok || r.Hash != c.Result.Txs[i].Hash || r.Index != i {
+				t.Fatalf("TxResult of block %d tx %d: %+v %v %v", c.Block.Height, i, r, ok, err)
 			}
 		}
 		r, ok, err := s.Results(c.Block.Height)
