@@ -131,15 +131,40 @@ network.`,
 	return cmd
 }
 
-// writeLocalnet writes every node's home and the manifest.
+// localnetOptions say what localnet to write.
+type localnetOptions struct {
+	chainID        string
+	validators     int
+	accounts       int   // funded keys user0… besides the admin "default"
+	apiPorts       []int // one per validator
+	p2pPorts       []int // two per validator: p2p, then CometBFT RPC
+	blockInterval  time.Duration
+	timeoutPropose time.Duration
+	maxBlockTxs    int          // 0: the default
+	mempoolSize    int          // 0: the default
+	genesis        *app.Genesis // nil: the admin's genesis funding every account
+}
+
+// writeLocalnet writes a localnet with consecutive ports.
 func writeLocalnet(dir, chainID string, validators, accounts, apiPort, p2pPort int,
 	blockInterval, timeoutPropose time.Duration) (*localnet, error) {
+	o := localnetOptions{chainID: chainID, validators: validators, accounts: accounts,
+		blockInterval: blockInterval, timeoutPropose: timeoutPropose}
+	for i := range validators {
+		o.apiPorts = append(o.apiPorts, apiPort+i)
+		o.p2pPorts = append(o.p2pPorts, p2pPort+2*i, p2pPort+2*i+1)
+	}
+	return writeLocalnetWith(dir, o)
+}
+
+// writeLocalnetWith writes every node's home and the manifest.
+func writeLocalnetWith(dir string, o localnetOptions) (*localnet, error) {
 	pass, _, err := password("")
 	if err != nil {
 		return nil, err
 	}
 	names := []string{"default"}
-	for i := range accounts {
+	for i := range o.accounts {
 		names = append(names, fmt.Sprintf("user%d", i))
 	}
 	// One set of account keys, encrypted once and copied to every node.
@@ -155,24 +180,27 @@ func writeLocalnet(dir, chainID string, validators, accounts, apiPort, p2pPort i
 			return nil, err
 		}
 	}
-	gen := defaultGenesis(chainID, addrs[0], uint64(time.Now().Unix()))
-	for _, a := range addrs[1:] {
-		for _, tok := range []string{"stETH", "rETH", "USDC"} {
-			gen.Balances = append(gen.Balances, app.GenesisBalance{Account: a.Hex(), Token: tok,
-				Amount: "1000000000000000000000000"})
+	gen := o.genesis
+	if gen == nil {
+		gen = defaultGenesis(o.chainID, addrs[0], uint64(time.Now().Unix()))
+		for _, a := range addrs[1:] {
+			for _, tok := range []string{"stETH", "rETH", "USDC"} {
+				gen.Balances = append(gen.Balances, app.GenesisBalance{Account: a.Hex(), Token: tok,
+					Amount: "1000000000000000000000000"})
+			}
 		}
 	}
 	genDoc, err := json.MarshalIndent(gen, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	net := &localnet{ChainID: chainID, Accounts: names}
-	ids := make([]cometnode.Identity, validators)
-	for i := range validators {
+	net := &localnet{ChainID: gen.ChainID, Accounts: names}
+	ids := make([]cometnode.Identity, o.validators)
+	for i := range o.validators {
 		n := localnetNode{Name: fmt.Sprintf("node%d", i), Home: fmt.Sprintf("node%d", i),
-			API: fmt.Sprintf("http://127.0.0.1:%d", apiPort+i),
-			P2P: fmt.Sprintf("tcp://127.0.0.1:%d", p2pPort+2*i),
-			RPC: fmt.Sprintf("tcp://127.0.0.1:%d", p2pPort+2*i+1)}
+			API: fmt.Sprintf("http://127.0.0.1:%d", o.apiPorts[i]),
+			P2P: fmt.Sprintf("tcp://127.0.0.1:%d", o.p2pPorts[2*i]),
+			RPC: fmt.Sprintf("tcp://127.0.0.1:%d", o.p2pPorts[2*i+1])}
 		h := config.Home(filepath.Join(dir, n.Home))
 		if err := os.MkdirAll(h.KeysDir(), 0o700); err != nil {
 			return nil, err
@@ -197,14 +225,21 @@ func writeLocalnet(dir, chainID string, validators, accounts, apiPort, p2pPort i
 			return nil, err
 		}
 		cfg := config.Default()
-		cfg.Node.BlockInterval = config.Duration{Duration: blockInterval}
+		cfg.Node.BlockInterval = config.Duration{Duration: o.blockInterval}
+		if o.maxBlockTxs > 0 {
+			cfg.Node.MaxBlockTxs = o.maxBlockTxs
+		}
+		if o.mempoolSize > 0 {
+			cfg.Node.MempoolSize = o.mempoolSize
+		}
 		cfg.API.Listen = strings.TrimPrefix(n.API, "http://")
+		cfg.API.MaxBodyBytes = 16 << 20
 		cfg.Client.Node = n.API
 		cfg.Consensus.Engine = config.EngineCometBFT
 		cfg.Consensus.Moniker = n.Name
 		cfg.Consensus.P2PListen = n.P2P
 		cfg.Consensus.RPCListen = n.RPC
-		cfg.Consensus.TimeoutPropose = config.Duration{Duration: timeoutPropose}
+		cfg.Consensus.TimeoutPropose = config.Duration{Duration: o.timeoutPropose}
 		for j, p := range net.Nodes {
 			if j != i {
 				cfg.Consensus.PersistentPeers = append(cfg.Consensus.PersistentPeers,
@@ -415,33 +450,40 @@ func newLocalnetStopCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			pids := map[string]int{}
-			for _, n := range net.Nodes {
-				if pid := runningPid(dir, n); pid != 0 {
-					pids[n.Name] = pid
-					_ = syscall.Kill(pid, syscall.SIGTERM)
-				}
-			}
-			deadline := time.Now().Add(timeout)
-			killed := 0
-			for _, n := range net.Nodes {
-				pid := pids[n.Name]
-				for pid != 0 && alive(pid) && time.Now().Before(deadline) {
-					time.Sleep(50 * time.Millisecond)
-				}
-				if pid != 0 && alive(pid) {
-					_ = syscall.Kill(pid, syscall.SIGKILL)
-					killed++
-				}
-				_ = os.Remove(pidFile(dir, n))
-			}
-			return g.print(map[string]int{"stopped": len(pids), "killed": killed},
-				fmt.Sprintf("localnet %s: stopped %d validators (%d needed SIGKILL)", net.ChainID, len(pids), killed))
+			stopped, killed := stopLocalnet(dir, net, timeout)
+			return g.print(map[string]int{"stopped": stopped, "killed": killed},
+				fmt.Sprintf("localnet %s: stopped %d validators (%d needed SIGKILL)", net.ChainID, stopped, killed))
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "the localnet's directory")
 	cmd.Flags().DurationVar(&timeout, "timeout", 20*time.Second, "how long to wait after SIGTERM")
 	return cmd
+}
+
+// stopLocalnet sends SIGTERM to every running validator, waits up to
+// timeout, then kills what is left. It returns how many were running and
+// how many needed SIGKILL.
+func stopLocalnet(dir string, net *localnet, timeout time.Duration) (stopped, killed int) {
+	pids := map[string]int{}
+	for _, n := range net.Nodes {
+		if pid := runningPid(dir, n); pid != 0 {
+			pids[n.Name] = pid
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+		}
+	}
+	deadline := time.Now().Add(timeout)
+	for _, n := range net.Nodes {
+		pid := pids[n.Name]
+		for pid != 0 && alive(pid) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if pid != 0 && alive(pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			killed++
+		}
+		_ = os.Remove(pidFile(dir, n))
+	}
+	return len(pids), killed
 }
 
 // localnetNodeStatus is one line of localnet status.

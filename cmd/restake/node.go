@@ -27,14 +27,19 @@ func newNodeCmd(g *globals) *cobra.Command {
 	var listen, consensus string
 	cmd := &cobra.Command{
 		Use:   "node",
-		Short: "Run the embedded node: block producer, Pebble store and HTTP API",
-		Long: `Runs the embedded single-process node over HOME (see restake init). It
+		Short: "Run the node: embedded block producer or CometBFT, Pebble store and HTTP API",
+		Long: `Runs the node over HOME (see restake init). Embedded (the default), it
 orders transactions into blocks every block_interval (or sooner when
-max_block_txs wait), commits each block atomically to HOME/data, and serves
-the HTTP API on api.listen (127.0.0.1:8080 by default).
+max_block_txs wait). With --consensus cometbft (or consensus.engine =
+"cometbft" in config.toml) CometBFT runs in this process and orders blocks
+with the other validators of its network; a home with no CometBFT files
+becomes a one-validator network (see also restake localnet). Either way each
+block commits atomically to HOME/data, and the HTTP API is served on
+api.listen (127.0.0.1:8080 by default), the same in both modes.
 
-On restart it resumes at its last committed block. SIGINT or SIGTERM stops it
-after the block in progress.`,
+On restart it resumes at its last committed block (under CometBFT, the
+handshake replays any block it missed). SIGINT or SIGTERM stops it after the
+block in progress.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			cfg, err := config.Load(g.home)
