@@ -241,6 +241,10 @@ func startCometBFT(g *globals, h config.Home, cfg config.Config, n *node.Node, g
 		return nil, err
 	}
 	if _, err := os.Stat(cometnode.GenesisFile(h)); errors.Is(err, os.ErrNotExist) {
+		if height := n.Height(); height > 0 {
+			return nil, fmt.Errorf("this home's chain is at height %d, made by the embedded node; CometBFT cannot "+
+				"continue a chain it did not start. Start a new home (restake init) for a CometBFT network", height)
+		}
 		id, err := cometnode.InitKeys(h, cfg.Consensus.Moniker)
 		if err != nil {
 			return nil, err
