@@ -135,7 +135,7 @@ func newRoot(g *globals) *cobra.Command {
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	root.AddCommand(newScenarioCmd(g), newVersionCmd(g), newInitCmd(g), newNodeCmd(g), newDemoCmd(g),
 		newKeysCmd(g), newTxCmd(g), newQueryCmd(g), newSnapshotCmd(g), newBenchCmd(g), newReplayCmd(g),
-		newLocalnetCmd(g))
+		newLocalnetCmd(g), newRiskCmd(g))
 	return root
 }
 

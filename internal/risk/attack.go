@@ -1,0 +1,583 @@
+package risk
+
+import (
+	"slices"
+	"sort"
+
+	"github.com/holiman/uint256"
+)
+
+// Attack is a coalition of validators and the services it corrupts, with
+// its profit (pi_A), cost (what its members can be slashed: each
+// min(sigma_v, sum over A of w_vs)) and stake (sigma_B), all scaled.
+type Attack struct {
+	services   []int // ascending positions
+	validators []int // ascending positions
+	profit     uint256.Int
+	cost       uint256.Int
+	stake      uint256.Int
+}
+
+// gain is profit minus cost; only profitable attacks (profit > cost) are
+// ever compared.
+func (a *Attack) gain() uint256.Int {
+	var g uint256.Int
+	g.Sub(&a.profit, &a.cost)
+	return g
+}
+
+// better reports whether a ranks before b: larger profit minus cost, then
+// larger profit, smaller attacker stake, fewer validators, fewer services,
+// the lexicographically first validator positions, then service positions
+// (spec/risk-format.md, "greedy cascade").
+func better(a, b *Attack) bool {
+	if b == nil {
+		return a != nil
+	}
+	if a == nil {
+		return false
+	}
+	ga, gb := a.gain(), b.gain()
+	if c := ga.Cmp(&gb); c != 0 {
+		return c > 0
+	}
+	if c := a.profit.Cmp(&b.profit); c != 0 {
+		return c > 0
+	}
+	if c := a.stake.Cmp(&b.stake); c != 0 {
+		return c < 0
+	}
+	if len(a.validators) != len(b.validators) {
+		return len(a.validators) < len(b.validators)
+	}
+	if len(a.services) != len(b.services) {
+		return len(a.services) < len(b.services)
+	}
+	if c := slices.Compare(a.validators, b.validators); c != 0 {
+		return c < 0
+	}
+	return slices.Compare(a.services, b.services) < 0
+}
+
+// budget counts search steps; a search that runs out reports a result
+// that is the best found, not proven best.
+type budget struct{ left int64 }
+
+func (b *budget) spend() bool {
+	if b.left <= 0 {
+		return false
+	}
+	b.left--
+	return true
+}
+
+// coverProblem is: pick validators from cands covering every service in
+// svcs up to its target, at least cost, then least stake, fewest
+// validators, lexicographically first.
+type coverProblem struct {
+	st     *state
+	svcs   []int
+	cands  []int         // ascending positions (lexicographic tie-break)
+	cost   []uint256.Int // per candidate
+	suffix [][]uint256.Int
+	limit  uint256.Int // costs above it are not wanted
+
+	chosen  []int
+	covered []uint256.Int
+	best    []int
+	bestKey struct {
+		cost, stake uint256.Int
+		n           int
+		found       bool
+	}
+	budget  *budget
+	aborted bool
+}
+
+// newCover prepares the cover of svcs by the alive validators allocating
+// to them; cost of a validator is min(sigma_v, sum over svcs of w_vs).
+func (st *state) newCover(svcs []int, limit uint256.Int, b *budget) *coverProblem {
+	m := st.m
+	p := &coverProblem{st: st, svcs: svcs, limit: limit, budget: b, covered: make([]uint256.Int, len(svcs))}
+	seen := map[int]bool{}
+	for _, s := range svcs {
+		for _, v := range m.sv[s] {
+			if st.alive[v] && !seen[v] {
+				seen[v] = true
+				p.cands = append(p.cands, v)
+			}
+		}
+	}
+	sort.Ints(p.cands)
+	p.cost = make([]uint256.Int, len(p.cands))
+	for i, v := range p.cands {
+		var sum uint256.Int
+		for _, s := range svcs {
+			sum.Add(&sum, &m.w[v][s])
+		}
+		if sum.Cmp(&m.sigma[v]) > 0 {
+			sum = m.sigma[v]
+		}
+		p.cost[i] = sum
+	}
+	p.suffix = make([][]uint256.Int, len(p.cands)+1)
+	p.suffix[len(p.cands)] = make([]uint256.Int, len(svcs))
+	for i := len(p.cands) - 1; i >= 0; i-- {
+		p.suffix[i] = append([]uint256.Int(nil), p.suffix[i+1]...)
+		for k, s := range svcs {
+			p.suffix[i][k].Add(&p.suffix[i][k], &m.w[p.cands[i]][s])
+		}
+	}
+	return p
+}
+
+// solve runs the branch and bound. Include-first in ascending position
+// order meets equal keys in lexicographic order, so only a strictly
+// better key replaces the incumbent.
+func (p *coverProblem) solve() {
+	p.dfs(0, uint256.Int{}, uint256.Int{})
+}
+
+func (p *coverProblem) dfs(i int, cost, stake uint256.Int) {
+	if p.aborted {
+		return
+	}
+	if !p.budget.spend() {
+		p.aborted = true
+		return
+	}
+	// Deficits: the largest one bounds the remaining cost from below,
+	// since covering a unit of w_vs costs at least one unit.
+	var maxDef uint256.Int
+	done := true
+	for k, s := range p.svcs {
+		t := &p.st.t[s]
+		if p.covered[k].Cmp(t) >= 0 {
+			continue
+		}
+		done = false
+		var have, def uint256.Int
+		have.Add(&p.covered[k], &p.suffix[i][k])
+		if have.Cmp(t) < 0 {
+			return // infeasible even with every remaining candidate
+		}
+		def.Sub(t, &p.covered[k])
+		if def.Cmp(&maxDef) > 0 {
+			maxDef = def
+		}
+	}
+	var lb uint256.Int
+	lb.Add(&cost, &maxDef)
+	if lb.Cmp(&p.limit) > 0 {
+		return
+	}
+	if p.bestKey.found && lb.Cmp(&p.bestKey.cost) > 0 {
+		return
+	}
+	if done {
+		p.offer(cost, stake)
+		return // a superset costs more
+	}
+	if i == len(p.cands) {
+		return
+	}
+	v := p.cands[i]
+	// Include v.
+	for k, s := range p.svcs {
+		p.covered[k].Add(&p.covered[k], &p.st.m.w[v][s])
+	}
+	p.chosen = append(p.chosen, v)
+	var c2, s2 uint256.Int
+	c2.Add(&cost, &p.cost[i])
+	s2.Add(&stake, &p.st.m.sigma[v])
+	p.dfs(i+1, c2, s2)
+	p.chosen = p.chosen[:len(p.chosen)-1]
+	for k, s := range p.svcs {
+		p.covered[k].Sub(&p.covered[k], &p.st.m.w[v][s])
+	}
+	// Exclude v.
+	p.dfs(i+1, cost, stake)
+}
+
+func (p *coverProblem) offer(cost, stake uint256.Int) {
+	k := &p.bestKey
+	if k.found {
+		if c := cost.Cmp(&k.cost); c != 0 {
+			if c > 0 {
+				return
+			}
+		} else if c := stake.Cmp(&k.stake); c != 0 {
+			if c > 0 {
+				return
+			}
+		} else if len(p.chosen) >= k.n {
+			return // equal or larger size: the incumbent is lexicographically first
+		}
+	}
+	k.cost, k.stake, k.n, k.found = cost, stake, len(p.chosen), true
+	p.best = append(p.best[:0], p.chosen...)
+}
+
+// minSingleCost is the cheapest coalition corrupting service s alone on
+// st: cost_to_corrupt. Candidates go largest allocation first, which finds
+// good covers early; exact is false when the budget ran out first.
+func (st *state) minSingleCost(s int, b *budget) (cost uint256.Int, exact bool) {
+	m := st.m
+	var cands []int
+	for _, v := range m.sv[s] {
+		if st.alive[v] {
+			cands = append(cands, v)
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return m.w[cands[i]][s].Cmp(&m.w[cands[j]][s]) > 0 })
+	t := st.t[s]
+	if t.IsZero() {
+		return uint256.Int{}, true
+	}
+	suffix := make([]uint256.Int, len(cands)+1)
+	for i := len(cands) - 1; i >= 0; i-- {
+		suffix[i].Add(&suffix[i+1], &m.w[cands[i]][s])
+	}
+	// Greedy first: the largest allocations until covered.
+	var best uint256.Int
+	found := false
+	var acc uint256.Int
+	for _, v := range cands {
+		acc.Add(&acc, &m.w[v][s])
+		if acc.Cmp(&t) >= 0 {
+			best, found = acc, true
+			break
+		}
+	}
+	if !found {
+		return uint256.Int{}, false // cannot happen: t <= W
+	}
+	aborted := false
+	var dfs func(i int, sum uint256.Int)
+	dfs = func(i int, sum uint256.Int) {
+		if aborted || best.Eq(&t) {
+			return
+		}
+		if !b.spend() {
+			aborted = true
+			return
+		}
+		if sum.Cmp(&t) >= 0 {
+			if sum.Cmp(&best) < 0 {
+				best = sum
+			}
+			return
+		}
+		if i == len(cands) {
+			return
+		}
+		var reach uint256.Int
+		reach.Add(&sum, &suffix[i])
+		if reach.Cmp(&t) < 0 {
+			return
+		}
+		// Any completion costs at least t; nothing beats best if sum+... >= best.
+		w := &m.w[cands[i]][s]
+		var with uint256.Int
+		with.Add(&sum, w)
+		if with.Cmp(&best) < 0 {
+			dfs(i+1, with)
+		}
+		dfs(i+1, sum)
+	}
+	dfs(0, uint256.Int{})
+	return best, !aborted
+}
+
+// exactLimits are the sizes up to which searches are exact by default.
+const (
+	ExactValidators = 24
+	ExactServices   = 12
+)
+
+// defaultBudget bounds one search's steps (a few seconds at most).
+const defaultBudget = 50_000_000
+
+// bestAttack finds the most profitable attack on st (better's order), or
+// nil when none is profitable. exact searches every service subset with
+// branch and bound; otherwise a heuristic builds attacks around each
+// service. proven is false when the result is only the best found.
+func (st *state) bestAttack(exact bool, b *budget) (best *Attack, proven bool) {
+	if exact {
+		return st.bestAttackExact(b)
+	}
+	return st.bestAttackHeuristic(b), false
+}
+
+func (st *state) openServices() []int {
+	var open []int
+	for s := range st.m.nS {
+		if !st.corrupted[s] {
+			open = append(open, s)
+		}
+	}
+	return open
+}
+
+func (st *state) bestAttackExact(b *budget) (*Attack, bool) {
+	m := st.m
+	open := st.openServices()
+	if len(open) > 24 {
+		return st.bestAttackHeuristic(b), false
+	}
+	proven := true
+	lb := make([]uint256.Int, m.nS) // a lower bound on any attack's cost that includes s
+	for _, s := range open {
+		c, ok := st.minSingleCost(s, b)
+		if ok {
+			lb[s] = c
+		} else {
+			lb[s], proven = st.t[s], false
+		}
+	}
+	type cand struct {
+		mask  uint32
+		bound uint256.Int // pi_A - max lb: no attack on A gains more
+		pi    uint256.Int
+	}
+	var cands []cand
+	for mask := uint32(1); mask < 1<<len(open); mask++ {
+		var pi, maxLB uint256.Int
+		for k, s := range open {
+			if mask&(1<<k) != 0 {
+				pi.Add(&pi, &m.pi[s])
+				if lb[s].Cmp(&maxLB) > 0 {
+					maxLB = lb[s]
+				}
+			}
+		}
+		if pi.Cmp(&maxLB) <= 0 {
+			continue // not even the cheapest service alone is paid for
+		}
+		var bound uint256.Int
+		bound.Sub(&pi, &maxLB)
+		cands = append(cands, cand{mask, bound, pi})
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].bound.Cmp(&cands[j].bound) > 0 })
+	var best *Attack
+	for _, c := range cands {
+		if best != nil {
+			g := best.gain()
+			if c.bound.Cmp(&g) < 0 {
+				break // sorted: nothing later can reach best's gain
+			}
+		}
+		var svcs []int
+		for k, s := range open {
+			if c.mask&(1<<k) != 0 {
+				svcs = append(svcs, s)
+			}
+		}
+		// Wanted: cost < pi (profitable) and pi - cost >= best's gain.
+		var limit uint256.Int
+		need := uint256.NewInt(1)
+		if best != nil {
+			g := best.gain()
+			need = &g
+		}
+		if c.pi.Cmp(need) < 0 {
+			continue
+		}
+		limit.Sub(&c.pi, need)
+		p := st.newCover(svcs, limit, b)
+		p.solve()
+		if p.aborted {
+			proven = false
+		}
+		if !p.bestKey.found {
+			continue
+		}
+		a := &Attack{services: svcs, validators: append([]int(nil), p.best...), profit: c.pi,
+			cost: p.bestKey.cost, stake: p.bestKey.stake}
+		if better(a, best) {
+			best = a
+		}
+		if p.aborted {
+			break
+		}
+	}
+	return best, proven
+}
+
+// bestAttackHeuristic tries, for each open service, its cheapest greedy
+// cover, then grows the attack one service at a time while the gain
+// rises, preferring services the coalition already half holds.
+func (st *state) bestAttackHeuristic(b *budget) *Attack {
+	m := st.m
+	open := st.openServices()
+	var best *Attack
+	for _, s := range open {
+		a := st.greedyAttack([]int{s})
+		if a == nil {
+			continue
+		}
+		for {
+			if !b.spend() {
+				break
+			}
+			// Services sharing a validator with the coalition.
+			next := map[int]bool{}
+			inA := map[int]bool{}
+			for _, x := range a.services {
+				inA[x] = true
+			}
+			for _, v := range a.validators {
+				for _, x := range m.vs[v] {
+					if !inA[x] && !st.corrupted[x] {
+						next[x] = true
+					}
+				}
+			}
+			var grown *Attack
+			for _, x := range sortedKeys(next) {
+				c := st.greedyAttack(insertSorted(a.services, x))
+				if c != nil && c.profit.Cmp(&c.cost) > 0 && better(c, a) && better(c, grown) {
+					grown = c
+				}
+			}
+			if grown == nil {
+				break
+			}
+			a = grown
+		}
+		if a.profit.Cmp(&a.cost) > 0 && better(a, best) {
+			best = a
+		}
+	}
+	return best
+}
+
+// greedyAttack covers svcs greedily: repeatedly the validator with the
+// most still-needed allocation per unit of cost, then drops members whose
+// removal keeps every service covered (largest cost first).
+func (st *state) greedyAttack(svcs []int) *Attack {
+	m := st.m
+	need := make([]uint256.Int, len(svcs))
+	for k, s := range svcs {
+		need[k] = st.t[s]
+	}
+	inB := map[int]bool{}
+	var chosen []int
+	cost := func(v int) uint256.Int {
+		var sum uint256.Int
+		for _, s := range svcs {
+			sum.Add(&sum, &m.w[v][s])
+		}
+		if sum.Cmp(&m.sigma[v]) > 0 {
+			sum = m.sigma[v]
+		}
+		return sum
+	}
+	for {
+		var open bool
+		for k := range need {
+			if !need[k].IsZero() {
+				open = true
+			}
+		}
+		if !open {
+			break
+		}
+		bestV := -1
+		var bestNum, bestDen uint256.Int // useful / cost, compared by cross-multiplying
+		for _, s := range svcs {
+			for _, v := range m.sv[s] {
+				if !st.alive[v] || inB[v] {
+					continue
+				}
+				var useful uint256.Int
+				for k, s2 := range svcs {
+					u := m.w[v][s2]
+					if u.Cmp(&need[k]) > 0 {
+						u = need[k]
+					}
+					useful.Add(&useful, &u)
+				}
+				if useful.IsZero() {
+					continue
+				}
+				c := cost(v)
+				// useful/c > bestNum/bestDen  <=>  useful*bestDen > bestNum*c
+				var l, r uint256.Int
+				l.Mul(&useful, &bestDen)
+				r.Mul(&bestNum, &c)
+				if bestV < 0 || l.Cmp(&r) > 0 || (l.Eq(&r) && v < bestV) {
+					bestV, bestNum, bestDen = v, useful, c
+				}
+			}
+		}
+		if bestV < 0 {
+			return nil
+		}
+		inB[bestV] = true
+		chosen = append(chosen, bestV)
+		for k, s := range svcs {
+			if m.w[bestV][s].Cmp(&need[k]) >= 0 {
+				need[k].Clear()
+			} else {
+				need[k].Sub(&need[k], &m.w[bestV][s])
+			}
+		}
+	}
+	// Prune redundant members, the costliest first.
+	sort.SliceStable(chosen, func(i, j int) bool {
+		ci, cj := cost(chosen[i]), cost(chosen[j])
+		return ci.Cmp(&cj) > 0
+	})
+	covered := make([]uint256.Int, len(svcs))
+	for _, v := range chosen {
+		for k, s := range svcs {
+			covered[k].Add(&covered[k], &m.w[v][s])
+		}
+	}
+	var kept []int
+	for _, v := range chosen {
+		redundant := true
+		for k, s := range svcs {
+			var rest uint256.Int
+			rest.Sub(&covered[k], &m.w[v][s])
+			if rest.Cmp(&st.t[s]) < 0 {
+				redundant = false
+				break
+			}
+		}
+		if redundant {
+			for k, s := range svcs {
+				covered[k].Sub(&covered[k], &m.w[v][s])
+			}
+			continue
+		}
+		kept = append(kept, v)
+	}
+	sort.Ints(kept)
+	a := &Attack{services: svcs, validators: kept}
+	for _, s := range svcs {
+		a.profit.Add(&a.profit, &m.pi[s])
+	}
+	for _, v := range kept {
+		c := cost(v)
+		a.cost.Add(&a.cost, &c)
+		a.stake.Add(&a.stake, &m.sigma[v])
+	}
+	return a
+}
+
+func sortedKeys(m map[int]bool) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Ints(out)
+	return out
+}
+
+func insertSorted(xs []int, x int) []int {
+	out := append(append([]int(nil), xs...), x)
+	sort.Ints(out)
+	return out
+}

@@ -1,0 +1,288 @@
+package risk
+
+import (
+	"math/big"
+	"sort"
+
+	"github.com/holiman/uint256"
+)
+
+// Cascade is what follows a shock: the attacks in order and the stake lost
+// (the shocked validators' plus every attacker's whole stake).
+type Cascade struct {
+	Shock   []int
+	Attacks []*Attack
+	Lost    uint256.Int
+	Exact   bool // every step was the proven best attack
+}
+
+// greedyCascade removes the shock, then repeatedly carries out the best
+// attack on what is left until none is profitable.
+func (m *model) greedyCascade(shock []int, exact bool, b *budget) *Cascade {
+	st := m.fresh()
+	c := &Cascade{Shock: shock, Exact: true}
+	for _, v := range shock {
+		st.remove(v)
+		c.Lost.Add(&c.Lost, &m.sigma[v])
+	}
+	for {
+		a, proven := st.bestAttack(exact, b)
+		if !proven {
+			c.Exact = false
+		}
+		if a == nil {
+			return c
+		}
+		st.apply(a)
+		c.Attacks = append(c.Attacks, a)
+		c.Lost.Add(&c.Lost, &a.stake)
+	}
+}
+
+// worstLoss is R_psi's search: the most stake lost, over every shock D with
+// sigma_D <= limit and every cascade after it (not only the greedy one).
+// Exact (over every shock and cascade, with branch and bound) when the
+// graph is small enough for the exact attack enumeration and the budget
+// holds; otherwise the best of the greedy cascades after a family of
+// shocks, a lower bound.
+type worstSearch struct {
+	m      *model
+	b      *budget
+	best   uint256.Int
+	exact  bool
+	seen   map[[2]uint64]bool // (removed, corrupted) states already expanded
+	bestAt []int              // the shock of the best cascade
+}
+
+func (m *model) worstLoss(limit uint256.Int, exact bool, b *budget) (uint256.Int, bool, []int) {
+	w := &worstSearch{m: m, b: b, exact: exact && m.nV <= 64 && m.nS <= 24}
+	// A lower bound first: greedy cascades after heuristic shocks.
+	for _, d := range m.candidateShocks(limit) {
+		c := m.greedyCascade(d, false, b)
+		if c.Lost.Cmp(&w.best) > 0 || w.bestAt == nil {
+			w.best, w.bestAt = c.Lost, d
+		}
+	}
+	if !w.exact {
+		return w.best, false, w.bestAt
+	}
+	w.seen = map[[2]uint64]bool{}
+	// Every shock within the limit: include-or-skip over validators.
+	order := make([]int, m.nV)
+	for i := range order {
+		order[i] = i
+	}
+	var shock []int
+	var rec func(i int, lost uint256.Int)
+	rec = func(i int, lost uint256.Int) {
+		if !w.exact {
+			return
+		}
+		if i == m.nV {
+			st := m.fresh()
+			var removed uint64
+			for _, v := range shock {
+				st.remove(v)
+				removed |= 1 << v
+			}
+			w.cascades(st, removed, 0, lost, shock)
+			return
+		}
+		// Skip validator i first, so that small shocks are tried early.
+		rec(i+1, lost)
+		var with uint256.Int
+		with.Add(&lost, &m.sigma[order[i]])
+		if with.Cmp(&limit) <= 0 {
+			shock = append(shock, order[i])
+			rec(i+1, with)
+			shock = shock[:len(shock)-1]
+		}
+	}
+	rec(0, uint256.Int{})
+	return w.best, w.exact, w.bestAt
+}
+
+// cascades explores every cascade from st, where lost stake is already
+// gone; it updates the best total and gives up exactness when the budget
+// runs out.
+func (w *worstSearch) cascades(st *state, removed, corrupted uint64, lost uint256.Int, shock []int) {
+	if !w.exact {
+		return
+	}
+	if lost.Cmp(&w.best) > 0 {
+		w.best, w.bestAt = lost, append([]int(nil), shock...)
+	}
+	key := [2]uint64{removed, corrupted}
+	if w.seen[key] {
+		return // the same remaining graph: its continuations were explored
+	}
+	w.seen[key] = true
+	// Upper bound: everything still alive that secures an open service.
+	var ub uint256.Int
+	ub.Set(&lost)
+	for v := range w.m.nV {
+		if !st.alive[v] {
+			continue
+		}
+		for _, s := range w.m.vs[v] {
+			if !st.corrupted[s] {
+				ub.Add(&ub, &w.m.sigma[v])
+				break
+			}
+		}
+	}
+	if ub.Cmp(&w.best) <= 0 {
+		return
+	}
+	for _, a := range st.allAttacks(w.b) {
+		if !w.b.spend() {
+			w.exact = false
+			return
+		}
+		next := st.clone()
+		next.apply(a)
+		r, c := removed, corrupted
+		var l uint256.Int
+		l.Add(&lost, &a.stake)
+		for _, v := range a.validators {
+			r |= 1 << v
+		}
+		for _, s := range a.services {
+			c |= 1 << s
+		}
+		w.cascades(next, r, c, l, shock)
+	}
+	if w.b.left <= 0 {
+		w.exact = false
+	}
+}
+
+// allAttacks lists every profitable attack on st (for the exact worst
+// cascade): for each subset A of open services, every coalition of
+// validators allocating to A that corrupts all of A at a cost below pi_A.
+func (st *state) allAttacks(b *budget) []*Attack {
+	m := st.m
+	open := st.openServices()
+	var out []*Attack
+	for mask := uint32(1); mask < 1<<len(open); mask++ {
+		var svcs []int
+		var pi uint256.Int
+		for k, s := range open {
+			if mask&(1<<k) != 0 {
+				svcs = append(svcs, s)
+				pi.Add(&pi, &m.pi[s])
+			}
+		}
+		p := st.newCover(svcs, uint256.Int{}, b)
+		var chosen []int
+		var rec func(i int, cost, stake uint256.Int, covered []uint256.Int)
+		rec = func(i int, cost, stake uint256.Int, covered []uint256.Int) {
+			if cost.Cmp(&pi) >= 0 || !b.spend() {
+				return
+			}
+			done := true
+			for k, s := range svcs {
+				if covered[k].Cmp(&st.t[s]) < 0 {
+					done = false
+					var have uint256.Int
+					have.Add(&covered[k], &p.suffix[i][k])
+					if have.Cmp(&st.t[s]) < 0 {
+						return
+					}
+				}
+			}
+			if done {
+				// Every superset also corrupts A; list this one and go on
+				// adding members while it stays profitable.
+				out = append(out, &Attack{services: svcs, validators: append([]int(nil), chosen...),
+					profit: pi, cost: cost, stake: stake})
+			}
+			if i == len(p.cands) {
+				return
+			}
+			v := p.cands[i]
+			next := append([]uint256.Int(nil), covered...)
+			for k, s := range svcs {
+				next[k].Add(&next[k], &m.w[v][s])
+			}
+			var c2, s2 uint256.Int
+			c2.Add(&cost, &p.cost[i])
+			s2.Add(&stake, &m.sigma[v])
+			chosen = append(chosen, v)
+			rec(i+1, c2, s2, next)
+			chosen = chosen[:len(chosen)-1]
+			rec(i+1, cost, stake, covered)
+		}
+		rec(0, uint256.Int{}, uint256.Int{}, make([]uint256.Int, len(svcs)))
+	}
+	// The most destructive first, so the bound prunes early.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].stake.Cmp(&out[j].stake) > 0 })
+	return out
+}
+
+// candidateShocks are the shocks the lower bound tries: none; every single
+// validator within the limit; the largest validators, added while they fit;
+// and each validator's heaviest neighbourhood that fits (the co-securers of
+// its largest service, largest first).
+func (m *model) candidateShocks(limit uint256.Int) [][]int {
+	shocks := [][]int{nil}
+	bySize := make([]int, m.nV)
+	for i := range bySize {
+		bySize[i] = i
+	}
+	sort.SliceStable(bySize, func(i, j int) bool { return m.sigma[bySize[i]].Cmp(&m.sigma[bySize[j]]) > 0 })
+	var acc uint256.Int
+	var top []int
+	for _, v := range bySize {
+		var next uint256.Int
+		next.Add(&acc, &m.sigma[v])
+		if next.Cmp(&limit) <= 0 {
+			acc = next
+			top = append(top, v)
+		}
+	}
+	if len(top) > 1 {
+		shocks = append(shocks, sortedCopy(top))
+	}
+	singles := 0
+	for _, v := range bySize {
+		if m.sigma[v].Cmp(&limit) <= 0 && singles < 64 {
+			shocks = append(shocks, []int{v})
+			singles++
+		}
+	}
+	for s := range m.nS {
+		vals := append([]int(nil), m.sv[s]...)
+		sort.SliceStable(vals, func(i, j int) bool { return m.w[vals[i]][s].Cmp(&m.w[vals[j]][s]) > 0 })
+		var acc uint256.Int
+		var d []int
+		for _, v := range vals {
+			var next uint256.Int
+			next.Add(&acc, &m.sigma[v])
+			if next.Cmp(&limit) <= 0 {
+				acc = next
+				d = append(d, v)
+			}
+		}
+		if len(d) > 1 && len(shocks) < 256 {
+			shocks = append(shocks, sortedCopy(d))
+		}
+	}
+	return shocks
+}
+
+func sortedCopy(xs []int) []int {
+	out := append([]int(nil), xs...)
+	sort.Ints(out)
+	return out
+}
+
+// psiLimit is psi * sigma_V in scaled units, rounded down (a shock may not
+// exceed it).
+func (m *model) psiLimit(psi *big.Rat) uint256.Int {
+	x := new(big.Int).Mul(m.total.ToBig(), psi.Num())
+	x.Quo(x, psi.Denom())
+	var out uint256.Int
+	out.SetFromBig(x)
+	return out
+}
