@@ -29,7 +29,7 @@ type Service struct {
 // Validator is one validator (operator): sigma_v and w_vs.
 type Validator struct {
 	ID    string
-	Stake *big.Rat            // sigma_v > 0
+	Stake *big.Rat         // sigma_v > 0
 	Alloc map[int]*big.Rat // service position -> w_vs, 0 < w_vs <= sigma_v
 }
 

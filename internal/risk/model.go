@@ -140,7 +140,7 @@ func (m *model) fresh() *state {
 func (st *state) clone() *state {
 	c := &state{m: st.m, alive: append([]bool(nil), st.alive...),
 		corrupted: append([]bool(nil), st.corrupted...),
-		W: append([]uint256.Int(nil), st.W...), t: append([]uint256.Int(nil), st.t...)}
+		W:         append([]uint256.Int(nil), st.W...), t: append([]uint256.Int(nil), st.t...)}
 	return c
 }
 
