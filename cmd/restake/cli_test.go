@@ -222,3 +222,43 @@ func firstKey(t *testing.T, e *cliEnv) (a [20]byte) {
 	}
 	return addr
 }
+
+// TestRiskAnalyzeCLI: a graph file gives a report in text and JSON with
+// exit 0; a file breaking an input rule gives exit 2 and names the entry.
+func TestRiskAnalyzeCLI(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "g.json")
+	os.WriteFile(good, []byte(`{"services":[{"id":"bridge","profit":"45","threshold":"0.5"}],
+		"validators":[{"id":"v1","stake":"120","allocations":{"bridge":"80"}},{"id":"v2","stake":"90","services":["bridge"]}],
+		"psi":["0.01"]}`), 0o644)
+	var out, errb bytes.Buffer
+	if code := run([]string{"risk", "analyze", good, "--format", "json", "--psi", "0.5"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var rep struct {
+		Secure bool `json:"secure"`
+		RPsi   []struct {
+			Psi string `json:"psi"`
+		} `json:"r_psi"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil || !rep.Secure || rep.RPsi[0].Psi != "0.5" {
+		t.Fatalf("report %s (%v)", out.String(), err)
+	}
+	out.Reset()
+	if code := run([]string{"risk", "analyze", good}, &out, &errb); code != 0 || !strings.Contains(out.String(), "SECURE") {
+		t.Fatalf("text: exit %d\n%s", code, out.String())
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"services":[{"id":"s","profit":"1","threshold":"1"}],
+		"validators":[{"id":"v","stake":"5","allocations":{"s":"6"}}]}`), 0o644)
+	errb.Reset()
+	if code := run([]string{"risk", "analyze", bad}, &out, &errb); code != 2 ||
+		!strings.Contains(errb.String(), "validators[0] (v).allocations.s") {
+		t.Fatalf("bad file: exit %d, %s", code, errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"risk", "analyze", good, "--psi", "2"}, &out, &errb); code != 2 ||
+		!strings.Contains(errb.String(), "--psi[0]") {
+		t.Fatalf("bad psi: exit %d, %s", code, errb.String())
+	}
+}

@@ -195,7 +195,11 @@ func Analyze(g *Graph, o Options) (*Report, error) {
 	}
 
 	for _, psi := range g.Psi {
-		lost, ok, at := m.worstLoss(m.psiLimit(psi), exact, b)
+		wb := &budget{left: worstBudget}
+		if o.Budget > 0 {
+			wb.left = o.Budget
+		}
+		lost, ok, at := m.worstLoss(m.psiLimit(psi), exact, wb)
 		frac := new(big.Rat).SetFrac(lost.ToBig(), m.total.ToBig())
 		rp := RPsiReport{Psi: FormatNumber(psi), WorstLoss: FormatNumber(frac), Exact: ok,
 			WorstShock: ids(g, at, true)}

@@ -117,21 +117,7 @@ func (w *worstSearch) cascades(st *state, removed, corrupted uint64, lost uint25
 		return // the same remaining graph: its continuations were explored
 	}
 	w.seen[key] = true
-	// Upper bound: everything still alive that secures an open service.
-	var ub uint256.Int
-	ub.Set(&lost)
-	for v := range w.m.nV {
-		if !st.alive[v] {
-			continue
-		}
-		for _, s := range w.m.vs[v] {
-			if !st.corrupted[s] {
-				ub.Add(&ub, &w.m.sigma[v])
-				break
-			}
-		}
-	}
-	if ub.Cmp(&w.best) <= 0 {
+	if ub := w.upperBound(st, lost); ub.Cmp(&w.best) <= 0 {
 		return
 	}
 	for _, a := range st.allAttacks(w.b) {
@@ -157,6 +143,80 @@ func (w *worstSearch) cascades(st *state, removed, corrupted uint64, lost uint25
 	}
 }
 
+// upperBound bounds the loss of any cascade from st. Every future attacker
+// is alive and secures an open service, which bounds the loss by their
+// stake. Every step is profitable and corrupts services not yet corrupted,
+// so the future attackers' costs sum below the open services' profits; a
+// validator costs at least its smallest allocation to an open service (or
+// its stake), so the loss is also at most the best fractional knapsack of
+// stakes under that cost budget.
+func (w *worstSearch) upperBound(st *state, lost uint256.Int) uint256.Int {
+	m := w.m
+	var piOpen, all uint256.Int
+	for s := range m.nS {
+		if !st.corrupted[s] {
+			piOpen.Add(&piOpen, &m.pi[s])
+		}
+	}
+	type item struct{ sigma, cost uint256.Int }
+	var items []item
+	for v := range m.nV {
+		if !st.alive[v] {
+			continue
+		}
+		var minW uint256.Int
+		adj := false
+		for _, s := range m.vs[v] {
+			if st.corrupted[s] {
+				continue
+			}
+			if !adj || m.w[v][s].Cmp(&minW) < 0 {
+				minW = m.w[v][s]
+			}
+			adj = true
+		}
+		if !adj {
+			continue
+		}
+		all.Add(&all, &m.sigma[v])
+		items = append(items, item{m.sigma[v], minW})
+	}
+	// Fractional knapsack: most stake per unit of cost first.
+	sort.Slice(items, func(i, j int) bool {
+		var l, r uint256.Int
+		l.Mul(&items[i].sigma, &items[j].cost)
+		r.Mul(&items[j].sigma, &items[i].cost)
+		return l.Cmp(&r) > 0
+	})
+	var gain, budget uint256.Int
+	budget = piOpen // costs sum strictly below it
+	for _, it := range items {
+		if budget.IsZero() {
+			break
+		}
+		if it.cost.Cmp(&budget) <= 0 {
+			gain.Add(&gain, &it.sigma)
+			budget.Sub(&budget, &it.cost)
+			continue
+		}
+		// A fraction: sigma * budget / cost, rounded up to stay a bound.
+		var part, rem uint256.Int
+		part.Mul(&it.sigma, &budget)
+		part.DivMod(&part, &it.cost, &rem)
+		if !rem.IsZero() {
+			part.AddUint64(&part, 1)
+		}
+		gain.Add(&gain, &part)
+		break
+	}
+	if gain.Cmp(&all) > 0 {
+		gain = all
+	}
+	var ub uint256.Int
+	ub.Add(&lost, &gain)
+	return ub
+}
+
 // allAttacks lists every profitable attack on st (for the exact worst
 // cascade): for each subset A of open services, every coalition of
 // validators allocating to A that corrupts all of A at a cost below pi_A.
@@ -166,12 +226,24 @@ func (st *state) allAttacks(b *budget) []*Attack {
 	var out []*Attack
 	for mask := uint32(1); mask < 1<<len(open); mask++ {
 		var svcs []int
-		var pi uint256.Int
+		var pi, maxT uint256.Int
 		for k, s := range open {
 			if mask&(1<<k) != 0 {
 				svcs = append(svcs, s)
 				pi.Add(&pi, &m.pi[s])
+				if st.t[s].Cmp(&maxT) > 0 {
+					maxT = st.t[s]
+				}
 			}
+		}
+		// Any coalition corrupting s costs at least its target (a unit of
+		// allocation costs at least a unit), so A is never profitable
+		// when its profit does not exceed the largest target.
+		if pi.Cmp(&maxT) <= 0 {
+			continue
+		}
+		if !b.spend() {
+			return out
 		}
 		p := st.newCover(svcs, uint256.Int{}, b)
 		var chosen []int
