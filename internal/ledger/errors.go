@@ -175,6 +175,9 @@ var (
 		"a price's timestamp cannot be later than the block time")
 	ErrStalePrice = newError(125, "StalePrice",
 		"a newer price of that token is already recorded")
+	ErrInvalidServiceRisk = newError(126, "InvalidServiceRisk",
+		"the profit from corruption must be positive and the threshold a fraction in (0, 1]: "+
+			"0 < threshold_num <= threshold_den")
 )
 
 // Transaction errors (codes 200 and up): a transaction that is rejected

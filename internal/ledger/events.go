@@ -73,6 +73,10 @@ const (
 	// EvPriceSet: Account oracle, Token, Amount USD price (1e18 = $1), N
 	// observation time.
 	EvPriceSet
+	// EvServiceRiskDeclared: Account avs, Set, Amount profit from
+	// corruption in USD (1e18 = $1), N threshold numerator, Amount2 its
+	// denominator.
+	EvServiceRiskDeclared
 )
 
 var eventNames = [...]string{
@@ -89,6 +93,7 @@ var eventNames = [...]string{
 	EvOperatorDetailsModified: "OperatorDetailsModified",
 	EvRewardsSubmitted:        "RewardsSubmitted", EvRewardsAccrued: "RewardsAccrued",
 	EvRewardsClaimed: "RewardsClaimed", EvOperatorSplitSet: "OperatorSplitSet", EvPriceSet: "PriceSet",
+	EvServiceRiskDeclared: "ServiceRiskDeclared",
 }
 
 // String returns the kind's stable name.

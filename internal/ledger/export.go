@@ -382,6 +382,13 @@ func setValue(s *operatorSet) []byte {
 	e.u64(s.slasherEffect)
 	e.addr(s.recipient)
 	e.u64(s.lastSlashID)
+	// The declared risk is appended only once declared, so a set that has
+	// none encodes as before (and the golden state hash stands).
+	if s.risk.Declared {
+		e.amount(s.risk.ProfitUSD)
+		e.u64(s.risk.ThresholdNum)
+		e.u64(s.risk.ThresholdDen)
+	}
 	return e.b
 }
 

@@ -423,6 +423,13 @@ func (im *importer) set(k []byte, v []byte) error {
 	}
 	s.slasher, s.pendingSlasher, s.slasherEffect = d.addr(), d.addr(), d.u64()
 	s.recipient, s.lastSlashID = d.addr(), d.u64()
+	if len(d.b) > 0 {
+		s.risk = ServiceRisk{Declared: true, ProfitUSD: d.amount(), ThresholdNum: d.u64(), ThresholdDen: d.u64()}
+		if d.err == nil && (s.risk.ProfitUSD.IsZero() || s.risk.ThresholdNum == 0 ||
+			s.risk.ThresholdNum > s.risk.ThresholdDen) {
+			return errors.New("operator set: invalid declared risk")
+		}
+	}
 	im.l.sets[key] = s
 	return d.done()
 }

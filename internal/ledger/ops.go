@@ -297,6 +297,8 @@ func (l *Ledger) applyService(sender Address, op Op) (any, error) {
 		return wrap(l.slash(sender, o))
 	case ClearSlashed:
 		return wrap(l.clearSlashed(o))
+	case DeclareServiceRisk:
+		return nil, errOrNil(l.declareServiceRisk(sender, o))
 	}
 	panic(fmt.Sprintf("ledger: unknown operation %T", op))
 }

@@ -288,6 +288,11 @@ func (w *world) randomOp() (ledger.Address, ledger.Op) {
 	case 17:
 		return w.rewardsOp(set.AVS)
 	default:
+		if w.rng.IntN(2) == 0 { // a declaration, sometimes invalid, sometimes not the set's AVS
+			den := w.rng.Uint64N(4)
+			return pick(w, []ledger.Address{set.AVS, set.AVS, op}), ledger.DeclareServiceRisk{Set: set.ID,
+				ProfitUSD: w.amount(), ThresholdNum: w.rng.Uint64N(den + 2), ThresholdDen: den}
+		}
 		return op, ledger.SetAllocationDelay{Delay: uint32(w.rng.IntN(4))}
 	}
 }

@@ -255,6 +255,15 @@ type SetView struct {
 	Recipient      *Address  `json:"redistribution_recipient,omitempty"`
 	Members        []Address `json:"members"`
 	Slashes        uint64    `json:"slashes"`
+	// Risk is what the AVS declared for the risk engine; absent until then.
+	Risk *SetRiskView `json:"risk,omitempty"`
+}
+
+// SetRiskView is a set's declared profit from corruption and threshold.
+type SetRiskView struct {
+	ProfitUSD    uint256.Int `json:"profit_usd"` // 1e18 = $1
+	ThresholdNum uint64      `json:"threshold_num"`
+	ThresholdDen uint64      `json:"threshold_den"`
 }
 
 // AVSView is a service.
@@ -289,6 +298,10 @@ func (l *Ledger) Set(key OperatorSet) (SetView, bool) {
 	}
 	v := SetView{AVS: key.AVS, ID: key.ID, Strategies: append([]string{}, s.strategies...), Slasher: l.slasherOf(s),
 		Redistributing: !s.recipient.IsZero(), Members: sortedAddrs(s.members), Slashes: s.lastSlashID}
+	if s.risk.Declared {
+		v.Risk = &SetRiskView{ProfitUSD: s.risk.ProfitUSD, ThresholdNum: s.risk.ThresholdNum,
+			ThresholdDen: s.risk.ThresholdDen}
+	}
 	if !s.pendingSlasher.IsZero() && l.height < s.slasherEffect {
 		p := s.pendingSlasher
 		v.PendingSlasher, v.SlasherEffect = &p, s.slasherEffect

@@ -192,6 +192,7 @@ type operatorSet struct {
 	slasherEffect  uint64
 	recipient      Address // redistribution recipient; zero when burning
 	lastSlashID    uint64
+	risk           ServiceRisk // declared by the AVS for the risk engine
 }
 
 // withdrawal is a queued withdrawal (EigenLayer's Withdrawal struct).

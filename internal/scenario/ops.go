@@ -243,6 +243,11 @@ func init() {
 			return apply(f.optActor("oracle", admin), ledger.SetPrice{Token: f.str("token"),
 				PriceUSD: f.amount("price_usd"), Timestamp: f.uint("timestamp", 1<<40)})
 		},
+		"declare_service_risk": func(f *fields, _ *decodeCtx) action {
+			set := f.set("avs")
+			return apply(set.AVS, ledger.DeclareServiceRisk{Set: set.ID, ProfitUSD: f.amount("profit_usd"),
+				ThresholdNum: f.uint("threshold_num", 1<<63), ThresholdDen: f.uint("threshold_den", 1<<63)})
+		},
 		"clear_slashed": func(f *fields, _ *decodeCtx) action {
 			set := f.set("avs")
 			return apply(set.AVS, ledger.ClearSlashed{Set: set, SlashID: f.uint("slash_id", 1<<63)})

@@ -125,6 +125,17 @@ var viewBuilders = map[string]builder{
 			return map[string]any{"price_usd": p.USD.Dec(), "timestamp": p.Timestamp}
 		})
 	},
+	"view_service_risk": func(f *fields, _ *decodeCtx) action {
+		set := f.set("avs")
+		return view(func(l *ledger.Ledger) any {
+			r := l.ServiceRiskOf(set)
+			if !r.Declared {
+				return map[string]any{}
+			}
+			return map[string]any{"profit_usd": r.ProfitUSD.Dec(), "threshold_num": r.ThresholdNum,
+				"threshold_den": r.ThresholdDen}
+		})
+	},
 	"view_balance": func(f *fields, _ *decodeCtx) action {
 		a, t := f.actor("account"), f.str("token")
 		return view(func(l *ledger.Ledger) any { v := l.Balance(a, t); return v.Dec() })

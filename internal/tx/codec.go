@@ -574,13 +574,18 @@ func (e *encoder) economicOp(op ledger.Op) bool {
 		e.str("token", o.Token, nameLenMax)
 		e.u256("price_usd", &o.PriceUSD)
 		e.u64("timestamp", o.Timestamp)
+	case ledger.DeclareServiceRisk:
+		e.u32("set", o.Set)
+		e.u256("profit_usd", &o.ProfitUSD)
+		e.u64("threshold_num", o.ThresholdNum)
+		e.u64("threshold_den", o.ThresholdDen)
 	default:
 		return false
 	}
 	return true
 }
 
-// economicOp decodes tags 25-30; see encoder.economicOp.
+// economicOp decodes tags 25-31; see encoder.economicOp.
 func (d *decoder) economicOp(tag uint16) ledger.Op {
 	switch tag {
 	case tagSlash:
@@ -600,6 +605,9 @@ func (d *decoder) economicOp(tag uint16) ledger.Op {
 	case tagSetPrice:
 		return ledger.SetPrice{Token: d.str("token", nameLenMax), PriceUSD: d.u256("price_usd"),
 			Timestamp: d.u64("timestamp")}
+	case tagDeclareServiceRisk:
+		return ledger.DeclareServiceRisk{Set: d.u32("set"), ProfitUSD: d.u256("profit_usd"),
+			ThresholdNum: d.u64("threshold_num"), ThresholdDen: d.u64("threshold_den")}
 	}
 	return nil
 }

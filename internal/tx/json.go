@@ -53,6 +53,7 @@ import (
 //	set_operator_split        avs, bips
 //	claim                     token
 //	set_price                 token, price_usd, timestamp
+//	declare_service_risk      set, profit_usd, threshold_num, threshold_den
 //
 // A field marked ? is optional and defaults to the zero value (the zero
 // address, "", false), except that "redistributing" defaults to whether
@@ -530,6 +531,10 @@ var jsonBuilders = map[string]func(r *fieldReader) ledger.Op{
 		return ledger.SetPrice{Token: r.str("token"), PriceUSD: r.amount("price_usd"),
 			Timestamp: r.u64("timestamp")}
 	},
+	"declare_service_risk": func(r *fieldReader) ledger.Op {
+		return ledger.DeclareServiceRisk{Set: r.u32("set"), ProfitUSD: r.amount("profit_usd"),
+			ThresholdNum: r.u64("threshold_num"), ThresholdDen: r.u64("threshold_den")}
+	},
 }
 
 // OpToJSON returns op's name and its fields in the JSON form, every field
@@ -676,6 +681,9 @@ func economicOpJSON(op ledger.Op) map[string]any {
 	case ledger.SetPrice:
 		return map[string]any{"token": o.Token, "price_usd": decStr(o.PriceUSD),
 			"timestamp": o.Timestamp}
+	case ledger.DeclareServiceRisk:
+		return map[string]any{"set": o.Set, "profit_usd": decStr(o.ProfitUSD),
+			"threshold_num": o.ThresholdNum, "threshold_den": o.ThresholdDen}
 	}
 	return nil
 }

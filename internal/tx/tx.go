@@ -83,6 +83,7 @@
 //	 28  set_operator_split        SetOperatorSplit
 //	 29  claim                     ClaimRewards
 //	 30  set_price                 SetPrice
+//	 31  declare_service_risk      DeclareServiceRisk
 //
 // Tag 0 is never assigned, so an all-zero op tag is always an error.
 //
@@ -330,6 +331,7 @@ const (
 	tagSetOperatorSplit       uint16 = 28
 	tagClaimRewards           uint16 = 29
 	tagSetPrice               uint16 = 30
+	tagDeclareServiceRisk     uint16 = 31
 )
 
 // opsByTag holds a zero value of each op type at its tag's index (index 0
@@ -365,6 +367,7 @@ var opsByTag = [...]ledger.Op{
 	tagSetOperatorSplit:       ledger.SetOperatorSplit{},
 	tagClaimRewards:           ledger.ClaimRewards{},
 	tagSetPrice:               ledger.SetPrice{},
+	tagDeclareServiceRisk:     ledger.DeclareServiceRisk{},
 }
 
 // OpTag returns the stable tag of op's type, and false for a type the
@@ -440,6 +443,8 @@ func serviceOpTag(op ledger.Op) (uint16, bool) {
 		return tagClaimRewards, true
 	case ledger.SetPrice:
 		return tagSetPrice, true
+	case ledger.DeclareServiceRisk:
+		return tagDeclareServiceRisk, true
 	}
 	return 0, false
 }

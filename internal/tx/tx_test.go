@@ -98,6 +98,7 @@ func examples() []ledger.Op {
 		ledger.SetOperatorSplit{AVS: addr(0x77), Bips: 1000},
 		ledger.ClaimRewards{Token: "EIGEN"},
 		ledger.SetPrice{Token: "stETH", PriceUSD: amt("3000" + wad[1:]), Timestamp: 1710979212},
+		ledger.DeclareServiceRisk{Set: 1, ProfitUSD: amt("45000000" + wad[1:]), ThresholdNum: 2, ThresholdDen: 3},
 	}
 }
 
@@ -417,7 +418,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"version 2", mutate(func(b []byte) []byte { b[0] = 2; return b }), ErrBadVersion, "version"},
 		{"tag 0", mutate(func(b []byte) []byte { b[tagAt], b[tagAt+1] = 0, 0; return b }),
 			ErrUnknownOp, "op"},
-		{"tag 31", mutate(func(b []byte) []byte { b[tagAt], b[tagAt+1] = 0, 31; return b }),
+		{"tag 32", mutate(func(b []byte) []byte { b[tagAt], b[tagAt+1] = 0, 32; return b }),
 			ErrUnknownOp, "op"},
 		{"tag 0xffff", mutate(func(b []byte) []byte { b[tagAt], b[tagAt+1] = 0xff, 0xff; return b }),
 			ErrUnknownOp, "op"},
@@ -666,6 +667,8 @@ func TestJSONScenarioStyle(t *testing.T) {
 			DeltaWei: amt("7")}},
 		{"set_price", `{"token": "stETH", "price_usd": "` + maxU256 + `", "timestamp": 5}`,
 			ledger.SetPrice{Token: "stETH", PriceUSD: amt(maxU256), Timestamp: 5}},
+		{"declare_service_risk", `{"set": 2, "profit_usd": "100", "threshold_num": 1, "threshold_den": 2}`,
+			ledger.DeclareServiceRisk{Set: 2, ProfitUSD: amt("100"), ThresholdNum: 1, ThresholdDen: 2}},
 	}
 	for _, c := range cases {
 		got, err := OpFromJSON(c.name, json.RawMessage(c.fields))
