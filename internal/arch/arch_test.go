@@ -34,6 +34,8 @@ var corePackages = []string{
 	modulePath + "/internal/history",
 	modulePath + "/internal/ledger",
 	modulePath + "/internal/scenario",
+	modulePath + "/internal/risk",
+	modulePath + "/internal/riskgraph",
 }
 
 // why is appended to every failure: the reason the rules exist.

@@ -2,11 +2,13 @@ package demo
 
 import (
 	"fmt"
+	"math/big"
 
 	"github.com/holiman/uint256"
 
 	"github.com/restake/restake/internal/app"
 	"github.com/restake/restake/internal/ledger"
+	"github.com/restake/restake/internal/riskgraph"
 )
 
 // Genesis returns the network's genesis: its chain id and time, mainnet's
@@ -74,7 +76,7 @@ func (n *Network) setup(l *ledger.Ledger) error {
 	a := &applier{l: l}
 	for _, step := range []func(*applier){
 		n.setupOperators, n.setupServices, n.setupRegistrations, n.setupStakers,
-		n.setupWithdrawals, n.setupRewards, n.setupPrices,
+		n.setupWithdrawals, n.setupRewards, n.setupPrices, n.setupServiceRisk,
 	} {
 		step(a)
 		if a.err != nil {
@@ -183,6 +185,51 @@ func (n *Network) setupRewards(a *applier) {
 		a.apply(n.services[s], ledger.SubmitRewards{Token: p.token, Amount: p.amount,
 			Strategies: p.strategies, Multipliers: mult, StartTime: start,
 			Duration: p.weeks * rewardsIntervalSeconds})
+	}
+}
+
+// setupServiceRisk has every AVS declare, for each of its staked sets,
+// what corrupting it would gain an attacker (a share of the stake securing
+// it at genesis prices: 5% to 60% for most, above 100% for about one in
+// 25, so that the risk report has something to find) and its threshold
+// (1/2 for most, 2/3 or 1/3 for some). It draws from its own stream so the
+// rest of the network does not change with it.
+func (n *Network) setupServiceRisk(a *applier) {
+	net, err := riskgraph.Build(a.l, riskgraph.Options{})
+	if err != nil {
+		a.err = err
+		return
+	}
+	stake := map[string]*big.Rat{}
+	for _, s := range net.Undeclared {
+		stake[s.ID] = s.StakeUSD
+	}
+	r := newRNG(n.opts.Seed, streamServiceRisk)
+	for _, p := range n.sets {
+		key := ledger.OperatorSet{AVS: n.services[p.service], ID: p.id}
+		secured, ok := stake[riskgraph.SetID(key)]
+		share := r.between(50, 600) // per mille
+		if r.chance(1, 25) {
+			share = r.between(1100, 3000)
+		}
+		num, den := uint64(1), uint64(2)
+		switch x := r.intn(10); {
+		case x < 3:
+			num, den = 2, 3
+		case x < 4:
+			num, den = 1, 3
+		}
+		if !ok {
+			continue // nothing secures it: nothing to price
+		}
+		profit := new(big.Rat).Mul(secured, big.NewRat(int64(share), 1000))
+		profit.Mul(profit, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)))
+		var usd uint256.Int
+		usd.SetFromBig(new(big.Int).Quo(profit.Num(), profit.Denom()))
+		if usd.IsZero() {
+			continue
+		}
+		a.apply(key.AVS, ledger.DeclareServiceRisk{Set: p.id, ProfitUSD: usd, ThresholdNum: num, ThresholdDen: den})
 	}
 }
 

@@ -273,6 +273,8 @@ func Generate(opts Options) (*Network, error) {
 const (
 	streamNetwork = 0x6e6574776f726b // "network"
 	streamDriver  = 0x647269766572   // "driver"
+	// streamServiceRisk draws the services' declared risk.
+	streamServiceRisk = 0x7269736b // "risk"
 )
 
 // Options returns the options the network was generated with, defaults

@@ -195,3 +195,30 @@ func (l *Ledger) SplitBips(op, avs Address) uint32 { return l.splitFor(l.account
 func (l *Ledger) BeaconSlashingFactor(staker Address) uint64 {
 	return l.accounts[staker].beaconFactor()
 }
+
+// SharesToTokens values shares of a strategy in its token, at the rate a
+// withdrawal would pay now (StrategyBase's, rounded down); native ETH
+// shares are wei. ok is false for an unknown strategy.
+func (l *Ledger) SharesToTokens(strategy string, shares uint256.Int) (token string, amount uint256.Int, ok bool) {
+	if strategy == BeaconStrategy {
+		return NativeToken, shares, true
+	}
+	s := l.strategies[strategy]
+	if s == nil {
+		return "", uint256.Int{}, false
+	}
+	var c wad.Checked
+	return s.token.name, tokensForShares(&c, s, shares), true
+}
+
+// NativeRestakedWei is the ether restaked through every pod: what the
+// beacon chain validators behind the pods hold, as last reported.
+func (l *Ledger) NativeRestakedWei() uint256.Int {
+	var total uint256.Int
+	for _, a := range l.sortedAccounts() { // a sum needs no order, but the core iterates maps in order only
+		if p := l.accounts[a].pod; p != nil {
+			total.Add(&total, &p.restakedWei)
+		}
+	}
+	return total
+}
