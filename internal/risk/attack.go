@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"container/heap"
 	"slices"
 	"sort"
 
@@ -411,37 +412,83 @@ func (st *state) bestAttackExact(b *budget) (*Attack, bool) {
 	return best, proven
 }
 
-// bestAttackHeuristic tries, for each open service, its cheapest greedy
-// cover, then grows the attack one service at a time while the gain
-// rises, preferring services the coalition already half holds.
+// bestAttackHeuristic searches large graphs in three moves, each cheap:
+//
+//  1. every open service alone, covered by its largest allocations first
+//     (then members whose removal keeps it covered are dropped);
+//  2. every such coalition extended with each other service it already
+//     corrupts, while that adds more profit than cost (a coalition that
+//     corrupts a bridge often holds an oracle too);
+//  3. for the two most profitable seeds, services the coalition only partly
+//     holds, added one at a time with a greedy re-cover, while the gain
+//     rises.
+//
+// It never proves anything: the result is the best attack it found.
 func (st *state) bestAttackHeuristic(b *budget) *Attack {
 	m := st.m
 	open := st.openServices()
 	var best *Attack
+	type seed struct {
+		a    *Attack
+		gain uint256.Int
+	}
+	var seeds []seed
 	for _, s := range open {
-		a := st.greedyAttack([]int{s})
+		if !b.spend() {
+			break
+		}
+		a := st.singleCover(s)
 		if a == nil {
 			continue
 		}
-		for {
-			if !b.spend() {
-				break
+		a = st.extendFree(a)
+		if a.profit.Cmp(&a.cost) > 0 {
+			if better(a, best) {
+				best = a
 			}
-			// Services sharing a validator with the coalition.
-			next := map[int]bool{}
-			inA := map[int]bool{}
+			seeds = append(seeds, seed{a, a.gain()})
+		}
+	}
+	// Move 3 on the two best seeds.
+	sort.SliceStable(seeds, func(i, j int) bool { return seeds[i].gain.Cmp(&seeds[j].gain) > 0 })
+	if len(seeds) > 2 {
+		seeds = seeds[:2]
+	}
+	for _, sd := range seeds {
+		a := sd.a
+		for step := 0; step < 3 && b.spend(); step++ {
+			// Services sharing the most allocation with the coalition.
+			shared := map[int]*uint256.Int{}
+			in := make(map[int]bool, len(a.services))
 			for _, x := range a.services {
-				inA[x] = true
+				in[x] = true
 			}
 			for _, v := range a.validators {
 				for _, x := range m.vs[v] {
-					if !inA[x] && !st.corrupted[x] {
-						next[x] = true
+					if in[x] || st.corrupted[x] {
+						continue
 					}
+					if shared[x] == nil {
+						shared[x] = new(uint256.Int)
+					}
+					shared[x].Add(shared[x], &m.w[v][x])
 				}
 			}
+			cands := make([]int, 0, len(shared))
+			for x := range shared {
+				cands = append(cands, x)
+			}
+			sort.Slice(cands, func(i, j int) bool {
+				if c := shared[cands[i]].Cmp(shared[cands[j]]); c != 0 {
+					return c > 0
+				}
+				return cands[i] < cands[j]
+			})
+			if len(cands) > 3 {
+				cands = cands[:3]
+			}
 			var grown *Attack
-			for _, x := range sortedKeys(next) {
+			for _, x := range cands {
 				c := st.greedyAttack(insertSorted(a.services, x))
 				if c != nil && c.profit.Cmp(&c.cost) > 0 && better(c, a) && better(c, grown) {
 					grown = c
@@ -450,27 +497,100 @@ func (st *state) bestAttackHeuristic(b *budget) *Attack {
 			if grown == nil {
 				break
 			}
-			a = grown
-		}
-		if a.profit.Cmp(&a.cost) > 0 && better(a, best) {
-			best = a
+			a = st.extendFree(grown)
+			if better(a, best) {
+				best = a
+			}
 		}
 	}
 	return best
 }
 
-// greedyAttack covers svcs greedily: repeatedly the validator with the
-// most still-needed allocation per unit of cost, then drops members whose
-// removal keeps every service covered (largest cost first).
+// singleCover is greedyAttack of one service, from the model's cache when
+// no removal touched the service.
+func (st *state) singleCover(s int) *Attack {
+	m := st.m
+	if st.touched[s] {
+		return st.greedyAttack([]int{s})
+	}
+	m.seedMu.Lock()
+	defer m.seedMu.Unlock()
+	if !m.seeded[s] {
+		m.seeds[s], m.seeded[s] = st.greedyAttack([]int{s}), true
+	}
+	return m.seeds[s]
+}
+
+// extendFree adds to a every open service its coalition already corrupts
+// whose profit exceeds the extra cost (a member's cost grows with the
+// services it is slashed for, up to its stake).
+func (st *state) extendFree(a *Attack) *Attack {
+	m := st.m
+	in := make(map[int]bool, len(a.services))
+	for _, x := range a.services {
+		in[x] = true
+	}
+	cover := map[int]*uint256.Int{}
+	for _, v := range a.validators {
+		for _, x := range m.vs[v] {
+			if in[x] || st.corrupted[x] {
+				continue
+			}
+			if cover[x] == nil {
+				cover[x] = new(uint256.Int)
+			}
+			cover[x].Add(cover[x], &m.w[v][x])
+		}
+	}
+	xs := make([]int, 0, len(cover))
+	for x, c := range cover {
+		if c.Cmp(&st.t[x]) >= 0 {
+			xs = append(xs, x)
+		}
+	}
+	sort.Ints(xs)
+	for _, x := range xs {
+		c := st.attackCost(insertSorted(a.services, x), a.validators)
+		if c.profit.Cmp(&c.cost) > 0 && better(c, a) {
+			a = c
+		}
+	}
+	return a
+}
+
+// attackCost prices the attack of validators on svcs (they must corrupt
+// them): profit, cost and stake.
+func (st *state) attackCost(svcs, validators []int) *Attack {
+	m := st.m
+	a := &Attack{services: svcs, validators: validators}
+	for _, s := range svcs {
+		a.profit.Add(&a.profit, &m.pi[s])
+	}
+	for _, v := range validators {
+		var c uint256.Int
+		for _, s := range svcs {
+			c.Add(&c, &m.w[v][s])
+		}
+		if c.Cmp(&m.sigma[v]) > 0 {
+			c = m.sigma[v]
+		}
+		a.cost.Add(&a.cost, &c)
+		a.stake.Add(&a.stake, &m.sigma[v])
+	}
+	return a
+}
+
+// greedyAttack covers svcs greedily. One service: its largest allocations
+// first. Several: repeatedly the validator with the most still-needed
+// allocation per unit of cost. Then it drops members whose removal keeps
+// every service covered, the costliest first.
 func (st *state) greedyAttack(svcs []int) *Attack {
 	m := st.m
 	need := make([]uint256.Int, len(svcs))
 	for k, s := range svcs {
 		need[k] = st.t[s]
 	}
-	inB := map[int]bool{}
-	var chosen []int
-	cost := func(v int) uint256.Int {
+	costOf := func(v int) uint256.Int {
 		var sum uint256.Int
 		for _, s := range svcs {
 			sum.Add(&sum, &m.w[v][s])
@@ -480,62 +600,114 @@ func (st *state) greedyAttack(svcs []int) *Attack {
 		}
 		return sum
 	}
-	for {
-		var open bool
-		for k := range need {
-			if !need[k].IsZero() {
-				open = true
-			}
-		}
-		if !open {
-			break
-		}
-		bestV := -1
-		var bestNum, bestDen uint256.Int // useful / cost, compared by cross-multiplying
+	var chosen []int
+	var cands []int
+	var costs []uint256.Int
+	if len(svcs) > 1 {
+		// Candidates: alive validators allocating to svcs, each once.
+		seen := make([]bool, m.nV)
 		for _, s := range svcs {
 			for _, v := range m.sv[s] {
-				if !st.alive[v] || inB[v] {
-					continue
-				}
-				var useful uint256.Int
-				for k, s2 := range svcs {
-					u := m.w[v][s2]
-					if u.Cmp(&need[k]) > 0 {
-						u = need[k]
-					}
-					useful.Add(&useful, &u)
-				}
-				if useful.IsZero() {
-					continue
-				}
-				c := cost(v)
-				// useful/c > bestNum/bestDen  <=>  useful*bestDen > bestNum*c
-				var l, r uint256.Int
-				l.Mul(&useful, &bestDen)
-				r.Mul(&bestNum, &c)
-				if bestV < 0 || l.Cmp(&r) > 0 || (l.Eq(&r) && v < bestV) {
-					bestV, bestNum, bestDen = v, useful, c
+				if st.alive[v] && !seen[v] {
+					seen[v] = true
+					cands = append(cands, v)
 				}
 			}
 		}
-		if bestV < 0 {
+		sort.Ints(cands)
+		costs = make([]uint256.Int, len(cands))
+		for i, v := range cands {
+			costs[i] = costOf(v)
+		}
+	}
+	if len(svcs) == 1 {
+		s := svcs[0]
+		for _, v := range m.byW[s] {
+			if need[0].IsZero() {
+				break
+			}
+			if !st.alive[v] {
+				continue
+			}
+			chosen = append(chosen, v)
+			if m.w[v][s].Cmp(&need[0]) >= 0 {
+				need[0].Clear()
+			} else {
+				need[0].Sub(&need[0], &m.w[v][s])
+			}
+		}
+		if !need[0].IsZero() {
 			return nil
 		}
-		inB[bestV] = true
-		chosen = append(chosen, bestV)
-		for k, s := range svcs {
-			if m.w[bestV][s].Cmp(&need[k]) >= 0 {
-				need[k].Clear()
-			} else {
-				need[k].Sub(&need[k], &m.w[bestV][s])
+	} else {
+		// Lazy greedy: what a candidate still covers only shrinks as others
+		// are taken, so a stale ratio is an upper bound. Pop the best bound,
+		// refresh it, and take it if it still beats the next bound.
+		useful := func(v int) uint256.Int {
+			var u uint256.Int
+			for k, s := range svcs {
+				x := m.w[v][s]
+				if x.Cmp(&need[k]) > 0 {
+					x = need[k]
+				}
+				u.Add(&u, &x)
+			}
+			return u
+		}
+		h := &ratioHeap{}
+		for i, v := range cands {
+			u := useful(v)
+			if !u.IsZero() {
+				h.items = append(h.items, ratioItem{i: i, useful: u, cost: costs[i]})
+			}
+		}
+		heap.Init(h)
+		remaining := func() bool {
+			for k := range need {
+				if !need[k].IsZero() {
+					return true
+				}
+			}
+			return false
+		}
+		for remaining() {
+			if h.Len() == 0 {
+				return nil
+			}
+			top := heap.Pop(h).(ratioItem)
+			u := useful(cands[top.i])
+			if u.IsZero() {
+				continue
+			}
+			top.useful = u
+			if h.Len() > 0 && ratioLess(top, h.items[0]) {
+				heap.Push(h, top) // stale: someone else may be better now
+				continue
+			}
+			v := cands[top.i]
+			chosen = append(chosen, v)
+			for k, s := range svcs {
+				if m.w[v][s].Cmp(&need[k]) >= 0 {
+					need[k].Clear()
+				} else {
+					need[k].Sub(&need[k], &m.w[v][s])
+				}
 			}
 		}
 	}
 	// Prune redundant members, the costliest first.
-	sort.SliceStable(chosen, func(i, j int) bool {
-		ci, cj := cost(chosen[i]), cost(chosen[j])
-		return ci.Cmp(&cj) > 0
-	})
+	type member struct {
+		v    int
+		cost uint256.Int
+	}
+	members := make([]member, len(chosen))
+	for i, v := range chosen {
+		members[i] = member{v, costOf(v)}
+	}
+	sort.SliceStable(members, func(i, j int) bool { return members[i].cost.Cmp(&members[j].cost) > 0 })
+	for i := range members {
+		chosen[i] = members[i].v
+	}
 	covered := make([]uint256.Int, len(svcs))
 	for _, v := range chosen {
 		for k, s := range svcs {
@@ -562,16 +734,38 @@ func (st *state) greedyAttack(svcs []int) *Attack {
 		kept = append(kept, v)
 	}
 	sort.Ints(kept)
-	a := &Attack{services: svcs, validators: kept}
-	for _, s := range svcs {
-		a.profit.Add(&a.profit, &m.pi[s])
+	return st.attackCost(svcs, kept)
+}
+
+// ratioItem is a cover candidate: what it still covers and what it costs.
+type ratioItem struct {
+	i            int
+	useful, cost uint256.Int
+}
+
+// ratioLess orders by useful/cost, smaller first; ties by larger position
+// (so the heap's top, the largest, prefers the smaller position).
+func ratioLess(a, b ratioItem) bool {
+	var l, r uint256.Int
+	l.Mul(&a.useful, &b.cost)
+	r.Mul(&b.useful, &a.cost)
+	if c := l.Cmp(&r); c != 0 {
+		return c < 0
 	}
-	for _, v := range kept {
-		c := cost(v)
-		a.cost.Add(&a.cost, &c)
-		a.stake.Add(&a.stake, &m.sigma[v])
-	}
-	return a
+	return a.i > b.i
+}
+
+// ratioHeap is a max-heap of candidates by useful/cost.
+type ratioHeap struct{ items []ratioItem }
+
+func (h *ratioHeap) Len() int           { return len(h.items) }
+func (h *ratioHeap) Less(i, j int) bool { return ratioLess(h.items[j], h.items[i]) }
+func (h *ratioHeap) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *ratioHeap) Push(x any)         { h.items = append(h.items, x.(ratioItem)) }
+func (h *ratioHeap) Pop() any {
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return x
 }
 
 func sortedKeys(m map[int]bool) []int {

@@ -3,6 +3,8 @@ package risk
 import (
 	"fmt"
 	"math/big"
+	"sort"
+	"sync"
 
 	"github.com/holiman/uint256"
 )
@@ -23,6 +25,15 @@ type model struct {
 	vs     [][]int // services each validator allocates to, ascending
 	sv     [][]int // validators allocating to each service, ascending
 	total  uint256.Int
+
+	// byW lists each service's validators by allocation, largest first
+	// (ties by position): the single-service cover's order.
+	byW [][]int
+	// seeds caches the single-service cover of each service on the full
+	// graph; a state whose removals did not touch a service reuses it.
+	seedMu sync.Mutex
+	seeds  []*Attack
+	seeded []bool
 }
 
 // maxScaledBits bounds every scaled value, so that sums over thousands of
@@ -89,6 +100,13 @@ func newModel(g *Graph) (*model, error) {
 		}
 		m.total.Add(&m.total, &m.sigma[v])
 	}
+	m.byW = make([][]int, m.nS)
+	for s := range m.nS {
+		order := append([]int(nil), m.sv[s]...)
+		sort.SliceStable(order, func(i, j int) bool { return m.w[order[i]][s].Cmp(&m.w[order[j]][s]) > 0 })
+		m.byW[s] = order
+	}
+	m.seeds, m.seeded = make([]*Attack, m.nS), make([]bool, m.nS)
 	if m.total.BitLen() > maxScaledBits+16 {
 		return nil, inputErr("validators", "total stake too large to compute with")
 	}
@@ -118,12 +136,13 @@ type state struct {
 	m         *model
 	alive     []bool
 	corrupted []bool
+	touched   []bool // services a removal changed (their cached covers are stale)
 	W         []uint256.Int // stake still securing each service
 	t         []uint256.Int // its corruption target
 }
 
 func (m *model) fresh() *state {
-	st := &state{m: m, alive: make([]bool, m.nV), corrupted: make([]bool, m.nS),
+	st := &state{m: m, alive: make([]bool, m.nV), corrupted: make([]bool, m.nS), touched: make([]bool, m.nS),
 		W: make([]uint256.Int, m.nS), t: make([]uint256.Int, m.nS)}
 	for v := range m.nV {
 		st.alive[v] = true
@@ -139,7 +158,7 @@ func (m *model) fresh() *state {
 
 func (st *state) clone() *state {
 	c := &state{m: st.m, alive: append([]bool(nil), st.alive...),
-		corrupted: append([]bool(nil), st.corrupted...),
+		corrupted: append([]bool(nil), st.corrupted...), touched: append([]bool(nil), st.touched...),
 		W:         append([]uint256.Int(nil), st.W...), t: append([]uint256.Int(nil), st.t...)}
 	return c
 }
@@ -151,6 +170,7 @@ func (st *state) remove(v int) {
 	}
 	st.alive[v] = false
 	for _, s := range st.m.vs[v] {
+		st.touched[s] = true
 		st.W[s].Sub(&st.W[s], &st.m.w[v][s])
 		st.t[s] = st.m.target(s, &st.W[s])
 	}
