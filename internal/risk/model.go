@@ -136,7 +136,7 @@ type state struct {
 	m         *model
 	alive     []bool
 	corrupted []bool
-	touched   []bool // services a removal changed (their cached covers are stale)
+	touched   []bool        // services a removal changed (their cached covers are stale)
 	W         []uint256.Int // stake still securing each service
 	t         []uint256.Int // its corruption target
 }
@@ -159,7 +159,7 @@ func (m *model) fresh() *state {
 func (st *state) clone() *state {
 	c := &state{m: st.m, alive: append([]bool(nil), st.alive...),
 		corrupted: append([]bool(nil), st.corrupted...), touched: append([]bool(nil), st.touched...),
-		W:         append([]uint256.Int(nil), st.W...), t: append([]uint256.Int(nil), st.t...)}
+		W: append([]uint256.Int(nil), st.W...), t: append([]uint256.Int(nil), st.t...)}
 	return c
 }
 
