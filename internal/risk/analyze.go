@@ -102,6 +102,9 @@ type ConcentrationJSON struct {
 
 // JSON is the output form of c.
 func (c Concentration) JSON() ConcentrationJSON {
+	if c.HHI == nil { // the zero value: an empty list
+		c = Concentrate(nil)
+	}
 	return ConcentrationJSON{HHI: FormatNumber(c.HHI), EffectiveCount: FormatNumber(c.EffectiveCount),
 		Gini: FormatNumber(c.Gini), Nakamoto13: c.Nakamoto13, Nakamoto12: c.Nakamoto12,
 		Nakamoto23: c.Nakamoto23, Top5Share: FormatNumber(c.Top5Share)}
@@ -189,8 +192,7 @@ func Analyze(g *Graph, o Options) (*Report, error) {
 		r.Services = append(r.Services, sr)
 	}
 
-	for _, shock := range g.Shocks {
-		c := m.greedyCascade(shock, exact, b)
+	for _, c := range m.greedyCascades(g.Shocks, exact) {
 		r.Cascades = append(r.Cascades, m.cascadeReport(g, c))
 	}
 

@@ -1,7 +1,6 @@
 package risk
 
 import (
-	"container/heap"
 	"slices"
 	"sort"
 
@@ -654,14 +653,14 @@ func (st *state) greedyAttack(svcs []int) *Attack {
 			}
 			return u
 		}
-		h := &ratioHeap{}
+		h := &ratioHeap{items: make([]ratioItem, 0, len(cands))}
 		for i, v := range cands {
 			u := useful(v)
 			if !u.IsZero() {
-				h.items = append(h.items, ratioItem{i: i, useful: u, cost: costs[i]})
+				h.items = append(h.items, ratioItem{i: i, key: ratioKey(&u, &costs[i])})
 			}
 		}
-		heap.Init(h)
+		h.init()
 		remaining := func() bool {
 			for k := range need {
 				if !need[k].IsZero() {
@@ -674,14 +673,14 @@ func (st *state) greedyAttack(svcs []int) *Attack {
 			if h.Len() == 0 {
 				return nil
 			}
-			top := heap.Pop(h).(ratioItem)
+			top := h.pop()
 			u := useful(cands[top.i])
 			if u.IsZero() {
 				continue
 			}
-			top.useful = u
+			top.key = ratioKey(&u, &costs[top.i])
 			if h.Len() > 0 && ratioLess(top, h.items[0]) {
-				heap.Push(h, top) // stale: someone else may be better now
+				h.push(top) // stale: someone else may be better now
 				continue
 			}
 			v := cands[top.i]
@@ -704,7 +703,7 @@ func (st *state) greedyAttack(svcs []int) *Attack {
 	for i, v := range chosen {
 		members[i] = member{v, costOf(v)}
 	}
-	sort.SliceStable(members, func(i, j int) bool { return members[i].cost.Cmp(&members[j].cost) > 0 })
+	slices.SortStableFunc(members, func(a, b member) int { return b.cost.Cmp(&a.cost) })
 	for i := range members {
 		chosen[i] = members[i].v
 	}
@@ -737,35 +736,86 @@ func (st *state) greedyAttack(svcs []int) *Attack {
 	return st.attackCost(svcs, kept)
 }
 
-// ratioItem is a cover candidate: what it still covers and what it costs.
+// ratioItem is a cover candidate and its useful/cost ratio, as a fixed
+// point key (useful * 2^64 / cost): computed once per refresh, so the heap
+// compares keys instead of multiplying 256-bit numbers.
 type ratioItem struct {
-	i            int
-	useful, cost uint256.Int
+	i   int
+	key uint256.Int
 }
 
-// ratioLess orders by useful/cost, smaller first; ties by larger position
-// (so the heap's top, the largest, prefers the smaller position).
+func ratioKey(useful, cost *uint256.Int) uint256.Int {
+	var k uint256.Int
+	if cost.IsZero() {
+		k.SetAllOne()
+		return k
+	}
+	k.Lsh(useful, 64)
+	k.Div(&k, cost)
+	return k
+}
+
+// ratioLess orders by ratio, smaller first; ties by larger position (so
+// the heap's top, the largest, prefers the smaller position).
 func ratioLess(a, b ratioItem) bool {
-	var l, r uint256.Int
-	l.Mul(&a.useful, &b.cost)
-	r.Mul(&b.useful, &a.cost)
-	if c := l.Cmp(&r); c != 0 {
+	if c := a.key.Cmp(&b.key); c != 0 {
 		return c < 0
 	}
 	return a.i > b.i
 }
 
-// ratioHeap is a max-heap of candidates by useful/cost.
+// ratioHeap is a max-heap of candidates by ratio. It is written out
+// rather than built on container/heap, whose interface boxes every item.
 type ratioHeap struct{ items []ratioItem }
 
-func (h *ratioHeap) Len() int           { return len(h.items) }
-func (h *ratioHeap) Less(i, j int) bool { return ratioLess(h.items[j], h.items[i]) }
-func (h *ratioHeap) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *ratioHeap) Push(x any)         { h.items = append(h.items, x.(ratioItem)) }
-func (h *ratioHeap) Pop() any {
-	x := h.items[len(h.items)-1]
-	h.items = h.items[:len(h.items)-1]
-	return x
+func (h *ratioHeap) Len() int { return len(h.items) }
+
+func (h *ratioHeap) init() {
+	for i := len(h.items)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+func (h *ratioHeap) push(x ratioItem) {
+	h.items = append(h.items, x)
+	for i := len(h.items) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !ratioLess(h.items[p], h.items[i]) {
+			break
+		}
+		h.items[p], h.items[i] = h.items[i], h.items[p]
+		i = p
+	}
+}
+
+func (h *ratioHeap) pop() ratioItem {
+	top := h.items[0]
+	last := len(h.items) - 1
+	h.items[0] = h.items[last]
+	h.items = h.items[:last]
+	if last > 0 {
+		h.down(0)
+	}
+	return top
+}
+
+func (h *ratioHeap) down(i int) {
+	n := len(h.items)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		c := l
+		if r := l + 1; r < n && ratioLess(h.items[l], h.items[r]) {
+			c = r
+		}
+		if !ratioLess(h.items[i], h.items[c]) {
+			return
+		}
+		h.items[i], h.items[c] = h.items[c], h.items[i]
+		i = c
+	}
 }
 
 func sortedKeys(m map[int]bool) []int {

@@ -3,6 +3,7 @@ package risk
 import (
 	"math/big"
 	"sort"
+	"sync"
 
 	"github.com/holiman/uint256"
 )
@@ -39,6 +40,34 @@ func (m *model) greedyCascade(shock []int, exact bool, b *budget) *Cascade {
 	}
 }
 
+// cascadeWorkers is how many cascades run at once: independent shocks
+// share nothing but the model's read-only data and its cover cache.
+const cascadeWorkers = 2
+
+// greedyCascades runs greedyCascade after each shock, on both cores, each
+// with its own budget; the result is in the shocks' order whatever the
+// scheduling.
+func (m *model) greedyCascades(shocks [][]int, exact bool) []*Cascade {
+	out := make([]*Cascade, len(shocks))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(cascadeWorkers, len(shocks)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = m.greedyCascade(shocks[i], exact, &budget{left: defaultBudget})
+			}
+		}()
+	}
+	for i := range shocks {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
 // worstLoss is R_psi's search: the most stake lost, over every shock D with
 // sigma_D <= limit and every cascade after it (not only the greedy one).
 // Exact (over every shock and cascade, with branch and bound) when the
@@ -57,10 +86,10 @@ type worstSearch struct {
 func (m *model) worstLoss(limit uint256.Int, exact bool, b *budget) (uint256.Int, bool, []int) {
 	w := &worstSearch{m: m, b: b, exact: exact && m.nV <= 64 && m.nS <= 24}
 	// A lower bound first: greedy cascades after heuristic shocks.
-	for _, d := range m.candidateShocks(limit) {
-		c := m.greedyCascade(d, false, b)
+	shocks := m.candidateShocks(limit)
+	for i, c := range m.greedyCascades(shocks, false) {
 		if c.Lost.Cmp(&w.best) > 0 || w.bestAt == nil {
-			w.best, w.bestAt = c.Lost, d
+			w.best, w.bestAt = c.Lost, shocks[i]
 		}
 	}
 	if !w.exact {
@@ -318,7 +347,7 @@ func (m *model) candidateShocks(limit uint256.Int) [][]int {
 	}
 	singles := 0
 	for _, v := range bySize {
-		if m.sigma[v].Cmp(&limit) <= 0 && singles < 64 {
+		if m.sigma[v].Cmp(&limit) <= 0 && singles < maxCandidateShocks/2 {
 			shocks = append(shocks, []int{v})
 			singles++
 		}
@@ -336,12 +365,16 @@ func (m *model) candidateShocks(limit uint256.Int) [][]int {
 				d = append(d, v)
 			}
 		}
-		if len(d) > 1 && len(shocks) < 256 {
+		if len(d) > 1 && len(shocks) < maxCandidateShocks {
 			shocks = append(shocks, sortedCopy(d))
 		}
 	}
 	return shocks
 }
+
+// maxCandidateShocks bounds the shocks the R_psi lower bound tries on a
+// graph too large for the exact search.
+const maxCandidateShocks = 12
 
 func sortedCopy(xs []int) []int {
 	out := append([]int(nil), xs...)

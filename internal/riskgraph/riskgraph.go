@@ -86,6 +86,26 @@ type Operator struct {
 	Allocated *big.Rat // slashable for declared services, after haircuts
 	Leverage  *big.Rat // Allocated / StakeUSD: the restaking degree
 	Services  int      // declared services it is slashable for
+	// ByToken is StakeUSD split by the token the stake is held in.
+	ByToken map[string]*big.Rat
+}
+
+// AssetShares returns, per validator of Graph (by position), the share of
+// its stake held in token: the staker group "holders of token" for the
+// Monte Carlo.
+func (n *Network) AssetShares(token string) map[int]*big.Rat {
+	out := map[int]*big.Rat{}
+	for i, op := range n.Operators {
+		if x := op.ByToken[token]; x != nil && x.Sign() > 0 {
+			// Rounded down to 1e-12: a share with the stake's own
+			// denominator would make the Monte Carlo's integers huge.
+			share := new(big.Rat).Quo(x, op.StakeUSD)
+			q := new(big.Int).Mul(share.Num(), big.NewInt(1_000_000_000_000))
+			q.Quo(q, share.Denom())
+			out[i] = new(big.Rat).SetFrac(q, big.NewInt(1_000_000_000_000))
+		}
+	}
+	return out
 }
 
 // SetStake is an operator set and the stake securing it.
@@ -166,7 +186,15 @@ func (v *valuer) usd(token string, amount uint256.Int) *big.Rat {
 	x := new(big.Rat).SetInt(amount.ToBig())
 	x.Mul(x, p)
 	keep := new(big.Rat).Sub(big.NewRat(1, 1), v.haircutOf(token))
-	return x.Mul(x, keep)
+	return micro(x.Mul(x, keep))
+}
+
+// micro rounds a USD value down to a millionth of a dollar. Finer is
+// noise, and one common denominator keeps the engine's integers small.
+func micro(x *big.Rat) *big.Rat {
+	q := new(big.Int).Mul(x.Num(), big.NewInt(1_000_000))
+	q.Quo(q, x.Denom())
+	return new(big.Rat).SetFrac(q, big.NewInt(1_000_000))
 }
 
 // sharesUSD values shares of a strategy.
@@ -210,8 +238,10 @@ func Build(l *ledger.Ledger, o Options) (*Network, error) {
 				undeclaredOrder = append(undeclaredOrder, key)
 				continue
 			}
-			profit := new(big.Rat).SetInt(r.ProfitUSD.ToBig())
-			profit.Quo(profit, wadRat)
+			profit := micro(new(big.Rat).Quo(new(big.Rat).SetInt(r.ProfitUSD.ToBig()), wadRat))
+			if profit.Sign() == 0 {
+				profit = big.NewRat(1, 1_000_000) // a declared profit below a micro-dollar still counts
+			}
 			svcIndex[key] = len(services)
 			services = append(services, svc{key, set.Strategies})
 			n.Graph.Services = append(n.Graph.Services, risk.Service{ID: SetID(key), Profit: profit,
@@ -235,14 +265,22 @@ func Build(l *ledger.Ledger, o Options) (*Network, error) {
 	for _, addr := range l.OperatorAddresses() {
 		view, _ := l.Operator(addr)
 		stake := new(big.Rat)
+		byToken := map[string]*big.Rat{}
 		for _, s := range view.Strategies {
-			stake.Add(stake, v.sharesUSD(s.Strategy, l.OperatorShares(addr, s.Strategy)))
+			x := v.sharesUSD(s.Strategy, l.OperatorShares(addr, s.Strategy))
+			stake.Add(stake, x)
+			if token, _, ok := l.SharesToTokens(s.Strategy, uint256.Int{}); ok && x.Sign() > 0 {
+				if byToken[token] == nil {
+					byToken[token] = new(big.Rat)
+				}
+				byToken[token].Add(byToken[token], x)
+			}
 		}
 		if stake.Sign() == 0 {
 			continue
 		}
 		val := risk.Validator{ID: addr.String(), Stake: stake, Alloc: map[int]*big.Rat{}}
-		op := Operator{Address: addr, StakeUSD: stake, Allocated: new(big.Rat)}
+		op := Operator{Address: addr, StakeUSD: stake, Allocated: new(big.Rat), ByToken: byToken}
 		for _, reg := range view.Registrations {
 			key := ledger.OperatorSet{AVS: reg.AVS, ID: reg.Set}
 			alloc := new(big.Rat)
