@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +21,9 @@ import (
 	"github.com/restake/restake/internal/cometnode"
 	"github.com/restake/restake/internal/config"
 	"github.com/restake/restake/internal/node"
+	"github.com/restake/restake/internal/risk"
+	"github.com/restake/restake/internal/riskgraph"
+	"github.com/restake/restake/internal/riskreport"
 	"github.com/restake/restake/internal/store"
 )
 
@@ -140,6 +144,8 @@ func runNode(ctx context.Context, g *globals, h config.Home, gen *app.Genesis, c
 	// to it has stopped: the consensus engine or the block producer, the
 	// traffic driver and a rewards root being built in the background.
 	defer n.WaitPublished()
+	n.ConfigureRisk(riskConfig(cfg))
+	n.RefreshRisk() // a first report at once, then every risk.every_blocks
 
 	var engine *cometnode.Engine
 	if cfg.Consensus.Engine == config.EngineCometBFT {
@@ -214,6 +220,32 @@ func runNode(ctx context.Context, g *globals, h config.Home, gen *app.Genesis, c
 	}
 	fmt.Fprintf(g.stderr, "restake node: stopped at height %d\n", n.Height())
 	return nil
+}
+
+// riskConfig turns config.toml's [risk] (already validated) into the
+// node's risk settings; stale prices are those older than
+// api.price_stale_after.
+func riskConfig(cfg config.Config) node.RiskConfig {
+	frac := func(s string) *big.Rat {
+		r, err := risk.ParseNumber(s)
+		if err != nil {
+			return new(big.Rat)
+		}
+		return r
+	}
+	rc := node.RiskConfig{EveryBlocks: cfg.Risk.EveryBlocks,
+		Graph: riskgraph.Options{Haircuts: map[string]*big.Rat{}, DefaultHaircut: frac(cfg.Risk.DefaultHaircut),
+			StaleAfter: uint64(cfg.API.PriceStaleAfter.Seconds())},
+		Report: riskreport.Options{Shocks: cfg.Risk.Shocks, MonteCarlo: riskreport.MonteCarloSpec{
+			Trials: cfg.Risk.MonteCarloTrials, Seed: cfg.Risk.MonteCarloSeed,
+			Probability: frac(cfg.Risk.MonteCarloProbability), Slash: frac(cfg.Risk.MonteCarloSlash)}}}
+	for t, h := range cfg.Risk.Haircuts {
+		rc.Graph.Haircuts[t] = frac(h)
+	}
+	for _, p := range cfg.Risk.Psi {
+		rc.Report.Psi = append(rc.Report.Psi, frac(p))
+	}
+	return rc
 }
 
 // watchHalt waits until ctx ends or the node halts (a block that broke an

@@ -6,12 +6,16 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/restake/restake/internal/risk"
 )
 
 // Config is config.toml. Every field has a documented default.
@@ -20,6 +24,21 @@ type Config struct {
 	API       APIConfig       `toml:"api" comment:"The HTTP API (JSON, OpenAPI at /openapi.json, docs at /docs)."`
 	Client    ClientConfig    `toml:"client" comment:"Defaults for restake tx and restake query."`
 	Consensus ConsensusConfig `toml:"consensus" comment:"Who orders blocks: this process alone (embedded) or a CometBFT network of validators."`
+	Risk      RiskConfig      `toml:"risk" comment:"The risk report the node recomputes in the background (GET /v1/risk; docs/risk.md)."`
+}
+
+// RiskConfig configures the node's risk report. Fractions are decimal
+// strings ("0.02") or fractions ("1/50").
+type RiskConfig struct {
+	EveryBlocks           uint64            `toml:"every_blocks" comment:"Recompute the report after every N blocks (0: never)."`
+	Haircuts              map[string]string `toml:"haircuts" comment:"Per token, the fraction of its value not counted as security (depeg and liquidity risk)."`
+	DefaultHaircut        string            `toml:"default_haircut" comment:"The haircut of tokens not listed in haircuts."`
+	Shocks                int               `toml:"shocks" comment:"Shock cascades per report."`
+	Psi                   []string          `toml:"psi" comment:"Shock sizes (fractions of all stake) for the worst-loss R_psi."`
+	MonteCarloTrials      int               `toml:"monte_carlo_trials" comment:"Trials of the Monte Carlo of service failures per report (0: none)."`
+	MonteCarloProbability string            `toml:"monte_carlo_probability" comment:"Each service's failure probability per trial."`
+	MonteCarloSlash       string            `toml:"monte_carlo_slash" comment:"The fraction of every allocation to a failing service that is slashed."`
+	MonteCarloSeed        uint64            `toml:"monte_carlo_seed" comment:"The Monte Carlo's seed: the same seed and state give the same report."`
 }
 
 // Consensus engines.
@@ -94,6 +113,9 @@ func Default() Config {
 		API: APIConfig{Listen: DefaultListen, MaxBodyBytes: 1 << 20, RequestTimeout: Duration{15 * time.Second},
 			CORSOrigins: []string{}, PriceStaleAfter: Duration{time.Hour}},
 		Client: ClientConfig{Node: "http://" + DefaultListen, Key: "default"},
+		Risk: RiskConfig{EveryBlocks: 100, Haircuts: map[string]string{"ETH": "0", "stETH": "0.02", "wstETH": "0.02",
+			"rETH": "0.02", "cbETH": "0.02"}, DefaultHaircut: "0.1", Shocks: 100, Psi: []string{"0.01", "0.05", "0.1"},
+			MonteCarloTrials: 1000, MonteCarloProbability: "0.01", MonteCarloSlash: "0.25", MonteCarloSeed: 1},
 		Consensus: ConsensusConfig{Engine: EngineEmbedded, Moniker: "restake", P2PListen: "tcp://127.0.0.1:26656",
 			RPCListen: "tcp://127.0.0.1:26657", PersistentPeers: []string{}, LogLevel: "error",
 			TimeoutPropose: Duration{3 * time.Second}},
@@ -183,6 +205,24 @@ func (c Config) Validate() error {
 			"error, info or debug")
 		check(c.Consensus.TimeoutPropose.Duration >= 100*time.Millisecond, "consensus.timeout_propose", "at least 100ms")
 	}
+	fraction := func(field, s string) {
+		r, err := risk.ParseNumber(s)
+		if err != nil || r.Sign() < 0 || r.Cmp(big.NewRat(1, 1)) > 0 {
+			errs = append(errs, fmt.Errorf("%s must be a fraction in [0, 1] such as \"0.02\" or \"1/50\", not %q", field, s))
+		}
+	}
+	for _, t := range slices.Sorted(maps.Keys(c.Risk.Haircuts)) {
+		fraction("risk.haircuts."+t, c.Risk.Haircuts[t])
+	}
+	fraction("risk.default_haircut", c.Risk.DefaultHaircut)
+	for i, p := range c.Risk.Psi {
+		fraction(fmt.Sprintf("risk.psi[%d]", i), p)
+	}
+	fraction("risk.monte_carlo_probability", c.Risk.MonteCarloProbability)
+	fraction("risk.monte_carlo_slash", c.Risk.MonteCarloSlash)
+	check(c.Risk.Shocks >= 0 && c.Risk.Shocks <= 10_000, "risk.shocks", "between 0 and 10000")
+	check(c.Risk.MonteCarloTrials >= 0 && c.Risk.MonteCarloTrials <= 1_000_000, "risk.monte_carlo_trials",
+		"between 0 and 1000000")
 	return errors.Join(errs...)
 }
 

@@ -62,18 +62,22 @@ func TestPartialFileKeepsDefaults(t *testing.T) {
 
 func TestBadFilesAreRefusedWithThePath(t *testing.T) {
 	for name, text := range map[string]string{
-		"unknown field":  "[node]\nblock_intervall = '1s'\n",
-		"bad duration":   "[node]\nblock_interval = 'soon'\n",
-		"wrong type":     "[node]\nmax_block_txs = 'many'\n",
-		"not toml":       "[node\n",
-		"unknown table":  "[consensus]\nx = 1\n",
-		"negative count": "[node]\ninvariant_check_every = -1\n",
-		"zero interval":  "[node]\nblock_interval = '0s'\n",
-		"no txs":         "[node]\nmax_block_txs = 0\n",
-		"small mempool":  "[node]\nmax_block_txs = 10\nmempool_size = 5\n",
-		"no listen":      "[api]\nlisten = ''\n",
-		"tiny body":      "[api]\nmax_body_bytes = 10\n",
-		"zero timeout":   "[api]\nrequest_timeout = '0s'\n",
+		"unknown field":   "[node]\nblock_intervall = '1s'\n",
+		"bad duration":    "[node]\nblock_interval = 'soon'\n",
+		"wrong type":      "[node]\nmax_block_txs = 'many'\n",
+		"not toml":        "[node\n",
+		"unknown table":   "[consensus]\nx = 1\n",
+		"negative count":  "[node]\ninvariant_check_every = -1\n",
+		"zero interval":   "[node]\nblock_interval = '0s'\n",
+		"no txs":          "[node]\nmax_block_txs = 0\n",
+		"small mempool":   "[node]\nmax_block_txs = 10\nmempool_size = 5\n",
+		"no listen":       "[api]\nlisten = ''\n",
+		"tiny body":       "[api]\nmax_body_bytes = 10\n",
+		"zero timeout":    "[api]\nrequest_timeout = '0s'\n",
+		"haircut above 1": "[risk]\nhaircuts = {stETH = '1.5'}\n",
+		"bad psi":         "[risk]\npsi = ['5%']\n",
+		"bad slash":       "[risk]\nmonte_carlo_slash = '-0.1'\n",
+		"many trials":     "[risk]\nmonte_carlo_trials = 5000000\n",
 	} {
 		h := Home(t.TempDir())
 		write(t, h, text)

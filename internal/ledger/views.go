@@ -222,3 +222,16 @@ func (l *Ledger) NativeRestakedWei() uint256.Int {
 	}
 	return total
 }
+
+// Delegators returns the stakers delegated to op (op itself included, as
+// operators delegate to themselves), in address order. It scans every
+// account: a what-if question, not a hot path.
+func (l *Ledger) Delegators(op Address) []Address {
+	var out []Address
+	for _, a := range l.sortedAccounts() {
+		if acct := l.accounts[a]; acct.delegate != nil && acct.delegate.addr == op {
+			out = append(out, a)
+		}
+	}
+	return out
+}

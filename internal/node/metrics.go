@@ -18,6 +18,8 @@ type Metrics struct {
 	rejected  *prometheus.CounterVec
 	blockTime prometheus.Histogram
 	blockTxs  prometheus.Histogram
+	// riskSeconds is how long the last risk report took.
+	riskSeconds prometheus.Gauge
 }
 
 func newMetrics() *Metrics {
@@ -34,8 +36,10 @@ func newMetrics() *Metrics {
 			Help: "Time to execute and commit a block.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
 		blockTxs: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "restake_block_txs",
 			Help: "Transactions per block.", Buckets: prometheus.ExponentialBuckets(1, 2, 14)}),
+		riskSeconds: prometheus.NewGauge(prometheus.GaugeOpts{Name: "restake_risk_report_seconds",
+			Help: "Time the last risk report took (graph and analysis)."}),
 	}
-	m.Registry.MustRegister(m.height, m.mempool, m.blocks, m.txs, m.rejected, m.blockTime, m.blockTxs,
+	m.Registry.MustRegister(m.height, m.mempool, m.blocks, m.txs, m.rejected, m.blockTime, m.blockTxs, m.riskSeconds,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

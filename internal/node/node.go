@@ -117,6 +117,7 @@ type Node struct {
 	metrics *Metrics
 	halted  error
 	roots   roots
+	risk    riskState
 }
 
 // New returns a node over an application restored or started by the
@@ -384,6 +385,7 @@ func (n *Node) afterCommit(c *app.Committed, prevTime uint64, took time.Duration
 	n.metrics.observeBlock(c, took, mempool)
 	n.deliver(c)
 	n.maybePublish(prevTime, c)
+	n.maybeRisk(c)
 }
 
 // finalized is a block an external engine finalized and has not committed.

@@ -106,5 +106,9 @@ func (n *Node) maybePublish(prevTime uint64, c *app.Committed) {
 	}()
 }
 
-// WaitPublished waits for roots being built (tests and shutdown).
-func (n *Node) WaitPublished() { n.roots.wg.Wait() }
+// WaitPublished waits for the node's background work: rewards roots being
+// built and a risk report in progress (tests and shutdown).
+func (n *Node) WaitPublished() {
+	n.roots.wg.Wait()
+	n.risk.wg.Wait()
+}

@@ -153,3 +153,65 @@ func TestDemoNetworkGraph(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestWhatIfSlash slashes half of op1's allocation to set 0 on paper: op1
+// had half its 100 stETH allocated, so it loses a quarter of its stETH
+// shares, and so does its only staker; the ledger is unchanged.
+func TestWhatIfSlash(t *testing.T) {
+	w := &world{t: t, l: ledger.New(ledger.Config{Params: ledger.DefaultParams(), Open: true})}
+	w.l.BeginBlock(1, 1_000_000)
+	admin, op1, st1, avs := addr(1), addr(2), addr(4), addr(6)
+	w.do(admin, ledger.AddStrategy{Strategy: "stETH", Token: "stETH"})
+	w.do(admin, ledger.Mint{Account: st1, Token: "stETH", Amount: eth(100)})
+	w.do(st1, ledger.Deposit{Strategy: "stETH", Amount: eth(100)})
+	w.do(op1, ledger.RegisterOperator{})
+	w.do(st1, ledger.Delegate{Operator: op1})
+	w.do(avs, ledger.RegisterAVS{})
+	set := ledger.OperatorSet{AVS: avs, ID: 0}
+	w.do(avs, ledger.CreateOperatorSet{ID: 0, Strategies: []string{"stETH"}})
+	w.do(op1, ledger.RegisterForSets{AVS: avs, Sets: []uint32{0}})
+	w.do(op1, ledger.ModifyAllocations{Set: set, Strategies: []string{"stETH"}, Magnitudes: []uint64{5e17}})
+	w.do(admin, ledger.SetPrice{Token: "stETH", PriceUSD: eth(2000), Timestamp: 1_000_000})
+	before := w.l.StateHash()
+
+	imp, err := WhatIfSlash(w.l, set, []ledger.Address{op1}, *uint256.NewInt(5e17), Options{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.l.StateHash() != before {
+		t.Fatal("a what-if changed the ledger")
+	}
+	if len(imp.Operators) != 1 || imp.Operators[0].Strategies[0].Fraction != "0.25" ||
+		imp.Operators[0].Strategies[0].Tokens != "25000000000000000000" || imp.TotalUSD != "50000" {
+		t.Fatalf("operator loss %+v total %s", imp.Operators, imp.TotalUSD)
+	}
+	if len(imp.Stakers) != 1 || imp.Stakers[0].Staker != st1.String() || imp.Stakers[0].USD != "50000" {
+		t.Fatalf("stakers %+v", imp.Stakers)
+	}
+	// Set 0 was secured by 50 stETH ($100,000); half of that is slashed.
+	if s := imp.Services[0]; s.Before != "100000" || s.After != "50000" {
+		t.Fatalf("service %+v", s)
+	}
+	for name, call := range map[string]func() error{
+		"wad zero": func() error {
+			_, err := WhatIfSlash(w.l, set, []ledger.Address{op1}, uint256.Int{}, Options{}, 0)
+			return err
+		},
+		"wad above 1": func() error {
+			_, err := WhatIfSlash(w.l, set, []ledger.Address{op1}, *uint256.NewInt(2e18), Options{}, 0)
+			return err
+		},
+		"no such set": func() error {
+			_, err := WhatIfSlash(w.l, ledger.OperatorSet{AVS: avs, ID: 9}, nil, *uint256.NewInt(1), Options{}, 0)
+			return err
+		},
+		"not operator": func() error {
+			_, err := WhatIfSlash(w.l, set, []ledger.Address{st1}, *uint256.NewInt(1), Options{}, 0)
+			return err
+		},
+	} {
+		if call() == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
