@@ -55,7 +55,7 @@ input rule (the message names the entry).`, risk.ExactValidators, risk.ExactServ
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			if psi != "" {
-				if graph.Psi, err = risk.ParsePsi(psi); err != nil {
+				if graph.Psi, err = risk.ParsePsi(psi, "--psi"); err != nil {
 					return err
 				}
 			}

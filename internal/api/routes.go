@@ -35,6 +35,7 @@ func (s *server) register(api huma.API) {
 	s.registerChain(api)
 	s.registerEntities(api)
 	s.registerRewards(api)
+	s.registerRisk(api)
 }
 
 // registerChain adds health, status, transactions and blocks.

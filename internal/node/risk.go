@@ -63,6 +63,13 @@ func (n *Node) RiskNetwork() (*riskgraph.Network, error) {
 	return net, err
 }
 
+// RiskGraphOptions returns the node's valuation options.
+func (n *Node) RiskGraphOptions() riskgraph.Options {
+	n.risk.mu.Lock()
+	defer n.risk.mu.Unlock()
+	return n.risk.cfg.Graph
+}
+
 // RefreshRisk computes a report now, in the background (unless one is
 // running), as the periodic trigger does.
 func (n *Node) RefreshRisk() { n.startRisk() }

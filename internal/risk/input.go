@@ -227,16 +227,17 @@ func ParseGraph(data []byte) (*Graph, error) {
 	return g, nil
 }
 
-// ParsePsi reads a comma-separated --psi list, which replaces the file's.
-func ParsePsi(list string) ([]*big.Rat, error) {
+// ParsePsi reads a comma-separated psi list (which replaces the file's);
+// errors name entries name[i] (for example "--psi[0]").
+func ParsePsi(list, name string) ([]*big.Rat, error) {
 	var out []*big.Rat
 	for i, p := range strings.Split(list, ",") {
 		r, err := ParseNumber(p)
 		if err != nil {
-			return nil, inputErr(fmt.Sprintf("--psi[%d]", i), "%v", err)
+			return nil, inputErr(fmt.Sprintf("%s[%d]", name, i), "%v", err)
 		}
 		if r.Sign() < 0 || r.Cmp(rat(1, 1)) > 0 {
-			return nil, inputErr(fmt.Sprintf("--psi[%d]", i), "%s is outside [0, 1]", p)
+			return nil, inputErr(fmt.Sprintf("%s[%d]", name, i), "%s is outside [0, 1]", p)
 		}
 		out = append(out, r)
 	}

@@ -428,6 +428,13 @@ func curve(n *riskgraph.Network) []string {
 	return out
 }
 
+// MonteCarlo runs the uniform failure model on a network's graph, with
+// its assets as staker groups.
+func MonteCarlo(n *riskgraph.Network, spec MonteCarloSpec) (*MonteCarloRow, error) {
+	row, _, err := monteCarlo(n, n.Graph, spec)
+	return row, err
+}
+
 // monteCarlo runs the uniform failure model with the assets as staker
 // groups: a group holds, of each operator's stake, the share that asset
 // makes of it.
