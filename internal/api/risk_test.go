@@ -92,7 +92,7 @@ func TestRiskRoutes(t *testing.T) {
 
 	for _, tc := range []struct {
 		path, body, name string
-		status          int
+		status           int
 	}{
 		{"/v1/risk/analyze", `{"services":[],"validators":[]}`, NameInvalidGraph, 422},
 		{"/v1/risk/analyze", `{"services":[{"id":"s","profit":"0","threshold":"1"}],"validators":[{"id":"v","stake":"1","services":["s"]}]}`, NameInvalidGraph, 422},
