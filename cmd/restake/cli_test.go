@@ -262,3 +262,33 @@ func TestRiskAnalyzeCLI(t *testing.T) {
 		t.Fatalf("bad psi: exit %d, %s", code, errb.String())
 	}
 }
+
+// TestRiskCommandsAgainstANode runs the node-facing risk commands against
+// the in-process node of the CLI test: report in three formats, graph,
+// shock and Monte Carlo.
+func TestRiskCommandsAgainstANode(t *testing.T) {
+	e := newCLIEnv(t)
+	e.node.ConfigureRisk(node.RiskConfig{})
+	e.node.RefreshRisk()
+	e.node.WaitRisk()
+	for _, args := range [][]string{
+		{"risk", "report"},
+		{"risk", "report", "--format", "json"},
+		{"risk", "graph"},
+		{"risk", "montecarlo", "--trials", "10"},
+	} {
+		if code, out, errOut := e.run(args...); code != 0 || out == "" {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	page := filepath.Join(t.TempDir(), "r.html")
+	if code, _, errOut := e.run("risk", "report", "--format", "html", "--out", page); code != 0 {
+		t.Fatalf("html: %s", errOut)
+	}
+	if b, err := os.ReadFile(page); err != nil || !strings.HasPrefix(string(b), "<!DOCTYPE html>") {
+		t.Fatalf("html page: %v", err)
+	}
+	if code, _, errOut := e.run("risk", "shock", "--psi", "2"); code == 0 || !strings.Contains(errOut, "psi") {
+		t.Fatalf("bad psi: exit %d %s", code, errOut)
+	}
+}

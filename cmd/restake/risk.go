@@ -4,13 +4,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math/big"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/restake/restake/internal/risk"
+	"github.com/restake/restake/internal/riskgraph"
+	"github.com/restake/restake/internal/riskreport"
 )
 
 func newRiskCmd(g *globals) *cobra.Command {
@@ -18,7 +24,302 @@ func newRiskCmd(g *globals) *cobra.Command {
 		Use:   "risk",
 		Short: "Price the security of restaked services: attacks, cost to corrupt, cascades, concentration",
 	}
-	cmd.AddCommand(newRiskAnalyzeCmd(g))
+	var node string
+	cmd.PersistentFlags().StringVar(&node, "node", "", "node URL for report, shock, whatif-slash and montecarlo "+
+		"(default client.node in config.toml)")
+	cmd.AddCommand(newRiskAnalyzeCmd(g), newRiskReportCmd(g, &node), newRiskGraphCmd(g, &node),
+		newRiskShockCmd(g, &node), newRiskWhatIfCmd(g, &node), newRiskMonteCarloCmd(g, &node))
+	return cmd
+}
+
+func newRiskGraphCmd(g *globals, node *string) *cobra.Command {
+	var outFile string
+	cmd := &cobra.Command{
+		Use:   "graph",
+		Short: "The node's restaking graph now, as a file restake risk analyze reads",
+		Long: `Fetches GET /v1/risk/graph: every declared operator set as a service and every
+operator with stake as a validator, with its slashable stake per set in USD
+after haircuts, in spec/risk-format.md's input format. Edit it (add a
+service, shock it, change a threshold) and analyze it:
+
+  restake risk graph --out net.json && restake risk analyze net.json --psi 0.05`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			var raw json.RawMessage
+			if err := newClient(nodeURL(g, *node)).get("/v1/risk/graph", &raw); err != nil {
+				return err
+			}
+			if outFile == "" {
+				_, err := g.stdout.Write(raw)
+				return err
+			}
+			if err := os.WriteFile(outFile, raw, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stderr, "wrote %s\n", outFile)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&outFile, "out", "", "write to this file instead of standard output")
+	return cmd
+}
+
+func newRiskReportCmd(g *globals, node *string) *cobra.Command {
+	var format, outFile string
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "The running node's risk report, as text, JSON or a self-contained HTML page",
+		Long: `Fetches the node's latest risk report (GET /v1/risk; the node recomputes it
+every risk.every_blocks blocks) and prints it: --format text (default), json,
+or html (one self-contained page with charts; use --out report.html).`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if format == "" {
+				format = g.output
+			}
+			var raw json.RawMessage
+			if err := newClient(nodeURL(g, *node)).get("/v1/risk", &raw); err != nil {
+				return err
+			}
+			var rep riskreport.Report
+			if err := json.Unmarshal(raw, &rep); err != nil {
+				return fmt.Errorf("the node's report does not decode: %w", err)
+			}
+			w := g.stdout
+			if outFile != "" {
+				f, err := os.Create(outFile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			var err error
+			switch format {
+			case "json":
+				var b []byte
+				if b, err = json.MarshalIndent(raw, "", "  "); err == nil {
+					_, err = fmt.Fprintln(w, string(b))
+				}
+			case "html":
+				err = riskreport.WriteHTML(w, &rep)
+			case "text":
+				writeReportText(w, &rep)
+			default:
+				return errors.New("--format must be text, json or html")
+			}
+			if err == nil && outFile != "" {
+				fmt.Fprintf(g.stderr, "wrote %s\n", outFile)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "", "text, json or html (default text, or --output)")
+	cmd.Flags().StringVar(&outFile, "out", "", "write to this file instead of standard output")
+	return cmd
+}
+
+// writeReportText prints the report's main figures.
+func writeReportText(w io.Writer, r *riskreport.Report) {
+	s := r.Summary
+	verdict := "secure"
+	if !s.Secure {
+		verdict = "NOT secure"
+	}
+	proof := "proven by exhaustive search"
+	switch {
+	case !s.Exact && s.SecureCertified:
+		proof = "certified by the per-validator condition"
+	case !s.Exact:
+		proof = "heuristic search: not proven"
+	}
+	gamma := "none"
+	if s.GammaStar != nil {
+		gamma = *s.GammaStar
+	}
+	fmt.Fprintf(w, "risk report at height %d: %s (%s); gamma* %s\n", r.Height, verdict, proof, gamma)
+	fmt.Fprintf(w, "  %d services, %d operators, %s %s of stake; %d services corruptible at a profit alone\n",
+		s.Services, s.Operators, s.TotalStake, r.Unit, s.UnderwaterCount)
+	if r.Attack != nil {
+		fmt.Fprintf(w, "  most profitable attack: %d validators corrupt %s; profit %s, cost %s\n",
+			len(r.Attack.Validators), strings.Join(r.Attack.Services, ", "), r.Attack.Profit, r.Attack.Cost)
+	}
+	if len(s.StalePrices) > 0 || len(s.UnpricedTokens) > 0 {
+		fmt.Fprintf(w, "  stale prices: %v; unpriced tokens: %v\n", s.StalePrices, s.UnpricedTokens)
+	}
+	fmt.Fprintf(w, "  leverage %s (p50 %s, p90 %s, max %s); the same ether is pledged %s times\n",
+		r.Leverage.Network, r.Leverage.P50, r.Leverage.P90, r.Leverage.Max, r.Layers.Multiplier)
+	c := r.Conc.Operators
+	fmt.Fprintf(w, "  operators: HHI %s, Nakamoto 1/3 %d, 1/2 %d, top 5 hold %s\n\n", c.HHI, c.Nakamoto13,
+		c.Nakamoto12, c.Top5Share)
+	rows := append([]riskreport.ServiceRow(nil), r.Services...)
+	sort.SliceStable(rows, func(i, j int) bool { return ratioOf(rows[i]).Cmp(ratioOf(rows[j])) < 0 })
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "service\tstake\tprofit\tcost to corrupt\tcost/profit\t")
+	for i, row := range rows {
+		if i == 15 {
+			fmt.Fprintf(tw, "… %d more (--format json)\t\t\t\t\t\n", len(rows)-15)
+			break
+		}
+		cost, ratio := "-", "-"
+		if row.CostToCorrupt != nil {
+			cost, ratio = *row.CostToCorrupt, *row.CostRatio
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", row.ID, row.Stake, row.Profit, cost, ratio)
+	}
+	tw.Flush()
+	worst := append([]riskreport.CascadeRow(nil), r.Cascades...)
+	sort.SliceStable(worst, func(i, j int) bool { return decimal(worst[i].LostShare).Cmp(decimal(worst[j].LostShare)) > 0 })
+	fmt.Fprintf(w, "\nworst of %d shock cascades:\n", len(r.Cascades))
+	for _, c := range worst[:min(5, len(worst))] {
+		fmt.Fprintf(w, "  %s: %s of all stake lost, %d attacks\n", c.Label, c.LostShare, c.Attacks)
+	}
+	for _, p := range r.RPsi {
+		kind := "exact"
+		if !p.Exact {
+			kind = "lower bound"
+		}
+		fmt.Fprintf(w, "  R_psi at %s: %s (%s)\n", p.Psi, p.WorstLoss, kind)
+	}
+	if mc := r.MonteCarlo; mc != nil {
+		fmt.Fprintf(w, "\nMonte Carlo, %d trials (p %s, slash %s): mean loss %s, VaR99 %s, ES99 %s %s\n", mc.Trials,
+			mc.Probability, mc.Slash, mc.Total.Mean, mc.Total.VaR99, mc.Total.ES99, r.Unit)
+	}
+}
+
+func ratioOf(r riskreport.ServiceRow) *big.Rat {
+	if r.CostRatio == nil {
+		return new(big.Rat)
+	}
+	return decimal(*r.CostRatio)
+}
+
+func decimal(s string) *big.Rat {
+	x, err := risk.ParseNumber(s)
+	if err != nil {
+		return new(big.Rat)
+	}
+	return x
+}
+
+func newRiskShockCmd(g *globals, node *string) *cobra.Command {
+	var operators []string
+	var psi string
+	cmd := &cobra.Command{
+		Use:   "shock",
+		Short: "Remove operators (or the largest up to a share of stake) and show the cascade that follows",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			body := map[string]any{}
+			if len(operators) > 0 {
+				body["operators"] = operators
+			}
+			if psi != "" {
+				body["psi"] = psi
+			}
+			var res struct {
+				Cascade   risk.CascadeReport `json:"cascade"`
+				LostShare string             `json:"lost_share"`
+			}
+			var raw json.RawMessage
+			if err := newClient(nodeURL(g, *node)).post("/v1/risk/shock", body, &raw); err != nil {
+				return err
+			}
+			_ = json.Unmarshal(raw, &res)
+			var b strings.Builder
+			fmt.Fprintf(&b, "shock of %d operators: %s of all stake lost (%s), %d attacks follow",
+				len(res.Cascade.Shock), res.LostShare, res.Cascade.LostStake, len(res.Cascade.Attacks))
+			for i, a := range res.Cascade.Attacks {
+				fmt.Fprintf(&b, "\n  %d. %d validators corrupt %s (profit %s, cost %s)", i+1, len(a.Validators),
+					strings.Join(a.Services, ", "), a.Profit, a.Cost)
+			}
+			return g.print(raw, b.String())
+		},
+	}
+	cmd.Flags().StringSliceVar(&operators, "operators", nil, "operators to remove (addresses)")
+	cmd.Flags().StringVar(&psi, "psi", "", "remove the largest operators up to this share of stake instead")
+	return cmd
+}
+
+func newRiskWhatIfCmd(g *globals, node *string) *cobra.Command {
+	var set, wad string
+	var operators []string
+	var top int
+	cmd := &cobra.Command{
+		Use:     "whatif-slash",
+		Short:   "What a slash would take now, without doing it: per operator, staker and service",
+		Example: "  restake risk whatif-slash --set 0xAVS…:0 --operators 0xOP… --wad 100000000000000000",
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			avs, id, ok := strings.Cut(set, ":")
+			n, err := strconv.ParseUint(id, 10, 32)
+			if !ok || err != nil {
+				return fmt.Errorf("--set %q: write it as AVS:ID, for example 0xabc…:0", set)
+			}
+			body := map[string]any{"avs": avs, "set": n, "operators": operators, "wad": wad, "max_stakers": top}
+			var raw json.RawMessage
+			if err := newClient(nodeURL(g, *node)).post("/v1/risk/whatif-slash", body, &raw); err != nil {
+				return err
+			}
+			var imp riskgraph.SlashImpact
+			_ = json.Unmarshal(raw, &imp)
+			var b strings.Builder
+			fmt.Fprintf(&b, "a slash by %s of %s (wad) would take %s USD", imp.Set, imp.Wad, imp.TotalUSD)
+			for _, o := range imp.Operators {
+				fmt.Fprintf(&b, "\n  operator %s: %s USD from %d stakers", o.Operator, o.USD, o.Stakers)
+			}
+			for _, s := range imp.Stakers {
+				fmt.Fprintf(&b, "\n    staker %s: %s USD", s.Staker, s.USD)
+			}
+			for _, s := range imp.Services {
+				fmt.Fprintf(&b, "\n  %s secured by %s USD, %s after", s.Service, s.Before, s.After)
+			}
+			fmt.Fprintf(&b, "\n%s", imp.Note)
+			return g.print(raw, b.String())
+		},
+	}
+	cmd.Flags().StringVar(&set, "set", "", "the slashing operator set, AVS:ID")
+	cmd.Flags().StringSliceVar(&operators, "operators", nil, "operators slashed (addresses)")
+	cmd.Flags().StringVar(&wad, "wad", "", "fraction of each allocation slashed, 1e18 = all (for example 100000000000000000 = 10%)")
+	cmd.Flags().IntVar(&top, "stakers", 10, "stakers listed, largest loss first")
+	return cmd
+}
+
+func newRiskMonteCarloCmd(g *globals, node *string) *cobra.Command {
+	var trials int
+	var seed uint64
+	var probability, slash string
+	cmd := &cobra.Command{
+		Use:   "montecarlo",
+		Short: "A seeded Monte Carlo of service failures on the node's current network",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			body := map[string]any{"trials": trials, "seed": seed, "probability": probability, "slash": slash}
+			var raw json.RawMessage
+			if err := newClient(nodeURL(g, *node)).post("/v1/risk/monte-carlo", body, &raw); err != nil {
+				return err
+			}
+			var mc riskreport.MonteCarloRow
+			_ = json.Unmarshal(raw, &mc)
+			var b strings.Builder
+			fmt.Fprintf(&b, "%d trials (seed %d): %s services fail per trial on average\n", mc.Trials, mc.Seed, mc.FailuresMean)
+			tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "loss (USD)\tmean\tVaR 95%\tES 95%\tVaR 99%\tES 99%\tmax\t")
+			row := func(id string, t riskreport.TailRow) {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", id, t.Mean, t.VaR95, t.ES95, t.VaR99, t.ES99, t.Max)
+			}
+			row("all stake", mc.Total)
+			for _, gr := range mc.Groups {
+				row("holders of "+gr.ID, gr.TailRow)
+			}
+			tw.Flush()
+			return g.print(raw, strings.TrimRight(b.String(), "\n"))
+		},
+	}
+	cmd.Flags().IntVar(&trials, "trials", 10000, "trials (at most 100,000)")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed: the same seed and state give the same result")
+	cmd.Flags().StringVar(&probability, "probability", "0.01", "each service's failure probability per trial")
+	cmd.Flags().StringVar(&slash, "slash", "0.25", "fraction of every allocation to a failing service slashed")
 	return cmd
 }
 

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -45,6 +47,12 @@ func (s *server) registerRisk(api huma.API) {
 			"Carlo of failures. The node recomputes it every risk.every_blocks blocks off the block "+
 			"path; 503 RiskReportPending until the first is ready. The report is also at "+
 			"/v1/risk/report.html.", s503), s.riskReport)
+	huma.Register(api, operation("risk-graph", get, "/v1/risk/graph", "risk", "Network graph",
+		"The network's restaking graph now, in spec/risk-format.md's input format: every declared "+
+			"operator set as a service (id AVS:set, declared profit and threshold), every operator "+
+			"with stake as a validator, with its slashable stake per set, in USD after haircuts. "+
+			"Feed it to restake risk analyze or POST /v1/risk/analyze to ask your own questions.",
+		s500), s.riskGraph)
 	huma.Register(api, operation("risk-analyze", post, "/v1/risk/analyze", "risk", "Analyze a graph",
 		"The risk engine on any restaking graph sent as the body, in spec/risk-format.md's input "+
 			"format (what restake risk analyze reads); the answer is its output format. ?exact=true "+
@@ -87,6 +95,35 @@ type GraphFile struct {
 	Validators []map[string]any `json:"validators"`
 	Shocks     [][]string       `json:"shocks,omitempty"`
 	Psi        []any            `json:"psi,omitempty"`
+}
+
+// riskReportHTML serves the latest report as a page.
+func (s *server) riskReportHTML(w http.ResponseWriter, _ *http.Request) {
+	st, ok := s.node.RiskReport()
+	if !ok {
+		writeError(w, apiError(NameRiskReportPending, "the first risk report is being computed; retry in a few seconds"))
+		return
+	}
+	var buf bytes.Buffer
+	if err := riskreport.WriteHTML(&buf, st.Report); err != nil {
+		writeError(w, internalError(err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+// riskGraph serves the current network as a graph file.
+func (s *server) riskGraph(_ context.Context, _ *struct{}) (*out[json.RawMessage], error) {
+	n, err := s.node.RiskNetwork()
+	if err != nil {
+		return nil, internalError(err)
+	}
+	doc, err := risk.MarshalGraph(n.Graph)
+	if err != nil {
+		return nil, internalError(err)
+	}
+	return &out[json.RawMessage]{Body: doc}, nil
 }
 
 type riskAnalyzeInput struct {

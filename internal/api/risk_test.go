@@ -84,7 +84,18 @@ func TestRiskRoutes(t *testing.T) {
 		total["es_99"] != "78749.999999" {
 		t.Fatalf("monte carlo: %d %v", status, mc)
 	}
-	status, an := post("/v1/risk/analyze?psi=0.5", `{"services":[{"id":"s","profit":"1","threshold":"1/2"}],
+	// The node's graph, fed back to the engine, gives the report's answer.
+	_, graph, _ := c.do(http.MethodGet, "/v1/risk/graph", "", nil)
+	status, an := post("/v1/risk/analyze", string(graph))
+	if status != 200 || an["secure"] != true {
+		t.Fatalf("analyze of the node's graph: %d %v\n%s", status, an, graph)
+	}
+	status, page, hdr := c.do(http.MethodGet, "/v1/risk/report.html", "", nil)
+	if status != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(page), set) {
+		t.Fatalf("report.html: %d %s", status, hdr.Get("Content-Type"))
+	}
+	status, an = post("/v1/risk/analyze?psi=0.5", `{"services":[{"id":"s","profit":"1","threshold":"1/2"}],
 		"validators":[{"id":"v","stake":"10","services":["s"]}]}`)
 	if status != 200 || an["secure"] != true {
 		t.Fatalf("analyze: %d %v", status, an)

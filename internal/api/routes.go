@@ -153,6 +153,7 @@ func (s *server) registerRaw(router *chi.Mux, api huma.API) {
 	reg := s.node.Metrics().Registry
 	router.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	router.Get(eventsPath, s.events)
+	router.Get("/v1/risk/report.html", s.riskReportHTML)
 
 	doc := api.OpenAPI()
 	event := doc.Components.Schemas.Schema(reflect.TypeFor[node.CommittedEvent](), true,
@@ -172,6 +173,11 @@ func (s *server) registerRaw(router *chi.Mux, api huma.API) {
 			"(nothing committed after it is missed) and sends a heartbeat comment every 15 s. A " +
 			"client 64 blocks behind gets an \"error\" event (SubscriberTooSlow) and the stream ends.",
 		Responses: text("text/event-stream", "A stream of committed events.", event)})
+	doc.AddOperation(&huma.Operation{OperationID: "risk-report-html", Method: http.MethodGet,
+		Path: "/v1/risk/report.html", Tags: []string{"risk"}, Summary: "Risk report (HTML)",
+		Description: "The latest risk report as one self-contained HTML page with charts (no scripts, " +
+			"nothing loaded from elsewhere); 503 RiskReportPending until the first is ready.",
+		Responses: text("text/html", "The page.", &huma.Schema{Type: "string"})})
 	doc.AddOperation(&huma.Operation{OperationID: "openapi", Method: http.MethodGet,
 		Path: "/openapi.json", Tags: []string{"node"}, Summary: "OpenAPI document",
 		Description: "This API's OpenAPI 3.1 document.",

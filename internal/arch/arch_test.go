@@ -36,6 +36,7 @@ var corePackages = []string{
 	modulePath + "/internal/scenario",
 	modulePath + "/internal/risk",
 	modulePath + "/internal/riskgraph",
+	modulePath + "/internal/riskreport",
 }
 
 // why is appended to every failure: the reason the rules exist.

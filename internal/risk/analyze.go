@@ -202,7 +202,10 @@ func Analyze(g *Graph, o Options) (*Report, error) {
 			wb.left = o.Budget
 		}
 		lost, ok, at := m.worstLoss(m.psiLimit(psi), exact, wb)
-		frac := new(big.Rat).SetFrac(lost.ToBig(), m.total.ToBig())
+		frac := new(big.Rat)
+		if !m.total.IsZero() { // a graph with no stake loses nothing
+			frac.SetFrac(lost.ToBig(), m.total.ToBig())
+		}
 		rp := RPsiReport{Psi: FormatNumber(psi), WorstLoss: FormatNumber(frac), Exact: ok,
 			WorstShock: ids(g, at, true)}
 		if bound := cert.Bound(psi); bound != nil && psi.Sign() > 0 {

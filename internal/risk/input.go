@@ -227,6 +227,55 @@ func ParseGraph(data []byte) (*Graph, error) {
 	return g, nil
 }
 
+// MarshalGraph writes g in the input format, so that ParseGraph reads it
+// back exactly: numbers as exact decimals when they terminate, else as
+// fractions; allocations in service order.
+func MarshalGraph(g *Graph) ([]byte, error) {
+	exact := func(r *big.Rat) string {
+		if s := FormatNumber(r); !strings.ContainsAny(s, ".") || func() bool {
+			back, err := ParseNumber(s)
+			return err == nil && back.Cmp(r) == 0
+		}() {
+			return s
+		}
+		return r.RatString()
+	}
+	var b bytes.Buffer
+	unit, _ := json.Marshal(g.Unit)
+	fmt.Fprintf(&b, "{\n  \"unit\": %s,\n  \"services\": [", unit)
+	for i, s := range g.Services {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		id, _ := json.Marshal(s.ID)
+		fmt.Fprintf(&b, "\n    {\"id\": %s, \"profit\": %q, \"threshold\": %q}", id, exact(s.Profit), exact(s.Threshold))
+	}
+	b.WriteString("\n  ],\n  \"validators\": [")
+	for i, v := range g.Validators {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		id, _ := json.Marshal(v.ID)
+		fmt.Fprintf(&b, "\n    {\"id\": %s, \"stake\": %q, \"allocations\": {", id, exact(v.Stake))
+		first := true
+		for s := range g.Services {
+			a, ok := v.Alloc[s]
+			if !ok {
+				continue
+			}
+			if !first {
+				b.WriteString(", ")
+			}
+			first = false
+			sid, _ := json.Marshal(g.Services[s].ID)
+			fmt.Fprintf(&b, "%s: %q", sid, exact(a))
+		}
+		b.WriteString("}}")
+	}
+	b.WriteString("\n  ]\n}\n")
+	return b.Bytes(), nil
+}
+
 // ParsePsi reads a comma-separated psi list (which replaces the file's);
 // errors name entries name[i] (for example "--psi[0]").
 func ParsePsi(list, name string) ([]*big.Rat, error) {

@@ -562,3 +562,45 @@ func TestConcentration(t *testing.T) {
 		t.Fatalf("halves: %+v", c.JSON())
 	}
 }
+
+// TestMarshalGraphRoundTrip: a graph written by MarshalGraph reads back
+// exactly, fractions that do not terminate included.
+func TestMarshalGraphRoundTrip(t *testing.T) {
+	g := Synthetic(3, 50, 10)
+	g.Services[0].Threshold = rat(2, 3)
+	g.Validators[0].Stake = new(big.Rat).Add(g.Validators[0].Stake, rat(1, 7))
+	doc, err := MarshalGraph(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseGraph(doc)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, doc)
+	}
+	for s := range g.Services {
+		if back.Services[s].ID != g.Services[s].ID || back.Services[s].Profit.Cmp(g.Services[s].Profit) != 0 ||
+			back.Services[s].Threshold.Cmp(g.Services[s].Threshold) != 0 {
+			t.Fatalf("service %d differs", s)
+		}
+	}
+	for v := range g.Validators {
+		a, b := g.Validators[v], back.Validators[v]
+		if a.ID != b.ID || a.Stake.Cmp(b.Stake) != 0 || len(a.Alloc) != len(b.Alloc) {
+			t.Fatalf("validator %d differs", v)
+		}
+		for s, w := range a.Alloc {
+			if b.Alloc[s] == nil || b.Alloc[s].Cmp(w) != 0 {
+				t.Fatalf("validator %d allocation %d differs", v, s)
+			}
+		}
+	}
+}
+
+// TestEmptyNetwork: a node with no operators yet has an empty graph; the
+// engine reports on it without failing.
+func TestEmptyNetwork(t *testing.T) {
+	r, err := Analyze(&Graph{Unit: "USD", Psi: []*big.Rat{rat(1, 10)}, Shocks: [][]int{nil}}, Options{})
+	if err != nil || !r.Secure || r.RPsi[0].WorstLoss != "0" || r.Cascades[0].LostStake != "0" {
+		t.Fatalf("%v %+v", err, r)
+	}
+}

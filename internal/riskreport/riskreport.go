@@ -119,7 +119,7 @@ type SetRow struct {
 // AssetRow is one restaked token.
 type AssetRow struct {
 	Token     string  `json:"token"`
-	Amount    string  `json:"amount"` // token units
+	Amount    string  `json:"amount"` // base units (1e-18 of a token)
 	PriceUSD  *string `json:"price_usd"`
 	PriceTime uint64  `json:"price_time,omitempty"`
 	Stale     bool    `json:"stale"`

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/restake/restake/internal/demo"
@@ -79,6 +80,29 @@ func TestReportOfTheDemo(t *testing.T) {
 	var back map[string]any
 	if err := json.Unmarshal(a, &back); err != nil || back["summary"] == nil || back["monte_carlo"] == nil {
 		t.Fatalf("json: %v", err)
+	}
+}
+
+// TestHTMLOfTheDemo renders the demo's report after a JSON round trip, as
+// restake risk report --format html does.
+func TestHTMLOfTheDemo(t *testing.T) {
+	r, err := riskreport.Build(demoNetwork(t), riskreport.Options{MonteCarlo: riskreport.MonteCarloSpec{
+		Trials: 200, Seed: 1, Probability: big.NewRat(1, 20), Slash: big.NewRat(1, 4)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := json.Marshal(r)
+	var back riskreport.Report
+	if err := json.Unmarshal(doc, &back); err != nil {
+		t.Fatal(err)
+	}
+	var page strings.Builder
+	if err := riskreport.WriteHTML(&page, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(page.String(), "<!DOCTYPE html>") || strings.Count(page.String(), "<svg") < 5 ||
+		!strings.Contains(page.String(), back.Services[0].ID) {
+		t.Fatalf("page of %d bytes lacks its charts or services", page.Len())
 	}
 }
 
