@@ -119,8 +119,10 @@ or html (one self-contained page with charts; use --out report.html).`,
 	return cmd
 }
 
-// writeReportText prints the report's main figures.
+// writeReportText prints the report's main figures, rounded for reading
+// (--format json has them exact).
 func writeReportText(w io.Writer, r *riskreport.Report) {
+	usd, ratio := riskreport.FormatUSD, riskreport.FormatRatio
 	s := r.Summary
 	verdict := "secure"
 	if !s.Secure {
@@ -135,23 +137,24 @@ func writeReportText(w io.Writer, r *riskreport.Report) {
 	}
 	gamma := "none"
 	if s.GammaStar != nil {
-		gamma = *s.GammaStar
+		gamma = ratio(*s.GammaStar)
 	}
-	fmt.Fprintf(w, "risk report at height %d: %s (%s); gamma* %s\n", r.Height, verdict, proof, gamma)
-	fmt.Fprintf(w, "  %d services, %d operators, %s %s of stake; %d services corruptible at a profit alone\n",
-		s.Services, s.Operators, s.TotalStake, r.Unit, s.UnderwaterCount)
+	fmt.Fprintf(w, "risk report at height %d: %s (%s); certified slack gamma* %s\n", r.Height, verdict, proof, gamma)
+	fmt.Fprintf(w, "  %d services, %d operators, %s of stake; %d services corruptible at a profit on their own\n",
+		s.Services, s.Operators, usd(s.TotalStake), s.UnderwaterCount)
 	if r.Attack != nil {
-		fmt.Fprintf(w, "  most profitable attack: %d validators corrupt %s; profit %s, cost %s\n",
-			len(r.Attack.Validators), strings.Join(r.Attack.Services, ", "), r.Attack.Profit, r.Attack.Cost)
+		fmt.Fprintf(w, "  most profitable attack: %d validators corrupt %d services for %s at a cost of %s\n",
+			len(r.Attack.Validators), len(r.Attack.Services), usd(r.Attack.Profit), usd(r.Attack.Cost))
 	}
 	if len(s.StalePrices) > 0 || len(s.UnpricedTokens) > 0 {
 		fmt.Fprintf(w, "  stale prices: %v; unpriced tokens: %v\n", s.StalePrices, s.UnpricedTokens)
 	}
 	fmt.Fprintf(w, "  leverage %s (p50 %s, p90 %s, max %s); the same ether is pledged %s times\n",
-		r.Leverage.Network, r.Leverage.P50, r.Leverage.P90, r.Leverage.Max, r.Layers.Multiplier)
+		ratio(r.Leverage.Network), ratio(r.Leverage.P50), ratio(r.Leverage.P90), ratio(r.Leverage.Max),
+		ratio(r.Layers.Multiplier))
 	c := r.Conc.Operators
-	fmt.Fprintf(w, "  operators: HHI %s, Nakamoto 1/3 %d, 1/2 %d, top 5 hold %s\n\n", c.HHI, c.Nakamoto13,
-		c.Nakamoto12, c.Top5Share)
+	fmt.Fprintf(w, "  operators: HHI %s, Nakamoto 1/3 %d, 1/2 %d, the top 5 hold %s\n\n", ratio(c.HHI), c.Nakamoto13,
+		c.Nakamoto12, ratio(c.Top5Share))
 	rows := append([]riskreport.ServiceRow(nil), r.Services...)
 	sort.SliceStable(rows, func(i, j int) bool { return ratioOf(rows[i]).Cmp(ratioOf(rows[j])) < 0 })
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
@@ -161,29 +164,30 @@ func writeReportText(w io.Writer, r *riskreport.Report) {
 			fmt.Fprintf(tw, "… %d more (--format json)\t\t\t\t\t\n", len(rows)-15)
 			break
 		}
-		cost, ratio := "-", "-"
+		cost, cr := "-", "-"
 		if row.CostToCorrupt != nil {
-			cost, ratio = *row.CostToCorrupt, *row.CostRatio
+			cost, cr = usd(*row.CostToCorrupt), ratio(*row.CostRatio)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", row.ID, row.Stake, row.Profit, cost, ratio)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", row.ID, usd(row.Stake), usd(row.Profit), cost, cr)
 	}
 	tw.Flush()
 	worst := append([]riskreport.CascadeRow(nil), r.Cascades...)
 	sort.SliceStable(worst, func(i, j int) bool { return decimal(worst[i].LostShare).Cmp(decimal(worst[j].LostShare)) > 0 })
-	fmt.Fprintf(w, "\nworst of %d shock cascades:\n", len(r.Cascades))
+	fmt.Fprintf(w, "\nworst of %d shock cascades (share of all stake lost):\n", len(r.Cascades))
 	for _, c := range worst[:min(5, len(worst))] {
-		fmt.Fprintf(w, "  %s: %s of all stake lost, %d attacks\n", c.Label, c.LostShare, c.Attacks)
+		fmt.Fprintf(w, "  %s: %s, %d attacks\n", c.Label, ratio(c.LostShare), c.Attacks)
 	}
 	for _, p := range r.RPsi {
 		kind := "exact"
 		if !p.Exact {
 			kind = "lower bound"
 		}
-		fmt.Fprintf(w, "  R_psi at %s: %s (%s)\n", p.Psi, p.WorstLoss, kind)
+		fmt.Fprintf(w, "  worst loss after a shock of %s of stake (R_psi): %s (%s)\n", ratio(p.Psi), ratio(p.WorstLoss), kind)
 	}
 	if mc := r.MonteCarlo; mc != nil {
-		fmt.Fprintf(w, "\nMonte Carlo, %d trials (p %s, slash %s): mean loss %s, VaR99 %s, ES99 %s %s\n", mc.Trials,
-			mc.Probability, mc.Slash, mc.Total.Mean, mc.Total.VaR99, mc.Total.ES99, r.Unit)
+		fmt.Fprintf(w, "\nMonte Carlo, %d trials (each service fails with p %s, slashing %s): mean loss %s, "+
+			"VaR 99%% %s, expected shortfall 99%% %s\n", mc.Trials, ratio(mc.Probability), ratio(mc.Slash),
+			usd(mc.Total.Mean), usd(mc.Total.VaR99), usd(mc.Total.ES99))
 	}
 }
 
@@ -302,11 +306,14 @@ func newRiskMonteCarloCmd(g *globals, node *string) *cobra.Command {
 			var mc riskreport.MonteCarloRow
 			_ = json.Unmarshal(raw, &mc)
 			var b strings.Builder
-			fmt.Fprintf(&b, "%d trials (seed %d): %s services fail per trial on average\n", mc.Trials, mc.Seed, mc.FailuresMean)
+			fmt.Fprintf(&b, "%d trials (seed %d): %s services fail per trial on average\n", mc.Trials, mc.Seed,
+				riskreport.FormatRatio(mc.FailuresMean))
 			tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintln(tw, "loss (USD)\tmean\tVaR 95%\tES 95%\tVaR 99%\tES 99%\tmax\t")
+			u := riskreport.FormatUSD
 			row := func(id string, t riskreport.TailRow) {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", id, t.Mean, t.VaR95, t.ES95, t.VaR99, t.ES99, t.Max)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", id, u(t.Mean), u(t.VaR95), u(t.ES95),
+					u(t.VaR99), u(t.ES99), u(t.Max))
 			}
 			row("all stake", mc.Total)
 			for _, gr := range mc.Groups {
