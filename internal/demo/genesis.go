@@ -188,12 +188,13 @@ func (n *Network) setupRewards(a *applier) {
 	}
 }
 
-// setupServiceRisk has every AVS declare, for each of its staked sets,
-// what corrupting it would gain an attacker (a share of the stake securing
-// it at genesis prices: 5% to 60% for most, above 100% for about one in
-// 25, so that the risk report has something to find) and its threshold
-// (1/2 for most, 2/3 or 1/3 for some). It draws from its own stream so the
-// rest of the network does not change with it.
+// setupServiceRisk has every AVS declare, for each of its staked sets, its
+// corruption threshold (1/2 for most, 2/3 or 1/3 for some) and what
+// corrupting it would gain an attacker: a share of what corrupting it
+// costs at genesis prices (threshold times the stake securing it), 10% to
+// 90% for most and 110% to 200% for about one in 25, so that the risk
+// report has something to find. It draws from its own stream so the rest
+// of the network does not change with it.
 func (n *Network) setupServiceRisk(a *applier) {
 	net, err := riskgraph.Build(a.l, riskgraph.Options{})
 	if err != nil {
@@ -208,9 +209,9 @@ func (n *Network) setupServiceRisk(a *applier) {
 	for _, p := range n.sets {
 		key := ledger.OperatorSet{AVS: n.services[p.service], ID: p.id}
 		secured, ok := stake[riskgraph.SetID(key)]
-		share := r.between(50, 600) // per mille
+		share := r.between(100, 900) // per mille of threshold x stake
 		if r.chance(1, 25) {
-			share = r.between(1100, 3000)
+			share = r.between(1100, 2000)
 		}
 		num, den := uint64(1), uint64(2)
 		switch x := r.intn(10); {
@@ -222,7 +223,7 @@ func (n *Network) setupServiceRisk(a *applier) {
 		if !ok {
 			continue // nothing secures it: nothing to price
 		}
-		profit := new(big.Rat).Mul(secured, big.NewRat(int64(share), 1000))
+		profit := new(big.Rat).Mul(secured, big.NewRat(int64(share)*int64(num), 1000*int64(den)))
 		profit.Mul(profit, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)))
 		var usd uint256.Int
 		usd.SetFromBig(new(big.Int).Quo(profit.Num(), profit.Denom()))

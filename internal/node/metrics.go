@@ -18,8 +18,10 @@ type Metrics struct {
 	rejected  *prometheus.CounterVec
 	blockTime prometheus.Histogram
 	blockTxs  prometheus.Histogram
-	// riskSeconds is how long the last risk report took.
-	riskSeconds prometheus.Gauge
+	// riskSeconds is how long the last risk report took, riskLockSeconds
+	// how much of it held the state lock (delaying blocks).
+	riskSeconds     prometheus.Gauge
+	riskLockSeconds prometheus.Gauge
 }
 
 func newMetrics() *Metrics {
@@ -38,8 +40,11 @@ func newMetrics() *Metrics {
 			Help: "Transactions per block.", Buckets: prometheus.ExponentialBuckets(1, 2, 14)}),
 		riskSeconds: prometheus.NewGauge(prometheus.GaugeOpts{Name: "restake_risk_report_seconds",
 			Help: "Time the last risk report took (graph and analysis)."}),
+		riskLockSeconds: prometheus.NewGauge(prometheus.GaugeOpts{Name: "restake_risk_report_lock_seconds",
+			Help: "Time the last risk report read the state under its lock (blocks wait that long)."}),
 	}
 	m.Registry.MustRegister(m.height, m.mempool, m.blocks, m.txs, m.rejected, m.blockTime, m.blockTxs, m.riskSeconds,
+		m.riskLockSeconds,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

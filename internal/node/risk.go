@@ -115,6 +115,7 @@ func (n *Node) startRisk() {
 		}
 		n.risk.latest = RiskStatus{Report: rep, Took: time.Since(start), GraphFor: graphFor}
 		n.metrics.riskSeconds.Set(time.Since(start).Seconds())
+		n.metrics.riskLockSeconds.Set(graphFor.Seconds())
 	}()
 }
 
