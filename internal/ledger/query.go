@@ -185,12 +185,16 @@ type OperatorView struct {
 
 // OperatorAddresses returns every operator, in address order.
 func (l *Ledger) OperatorAddresses() []Address {
+	// Collect in map order, then sort: operators are a few thousand of
+	// hundreds of thousands of accounts, so this beats walking them all in
+	// order; the result is the same sorted list.
 	var out []Address
-	for _, a := range l.sortedAccounts() {
-		if l.accounts[a].operator != nil {
+	for a, acct := range l.accounts {
+		if acct.operator != nil {
 			out = append(out, a)
 		}
 	}
+	sort.Slice(out, func(i, j int) bool { return compareAddr(out[i], out[j]) < 0 })
 	return out
 }
 

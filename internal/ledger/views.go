@@ -215,8 +215,8 @@ func (l *Ledger) SharesToTokens(strategy string, shares uint256.Int) (token stri
 // beacon chain validators behind the pods hold, as last reported.
 func (l *Ledger) NativeRestakedWei() uint256.Int {
 	var total uint256.Int
-	for _, a := range l.sortedAccounts() { // a sum needs no order, but the core iterates maps in order only
-		if p := l.accounts[a].pod; p != nil {
+	for _, acct := range l.accounts { // a sum: the same in any order
+		if p := acct.pod; p != nil {
 			total.Add(&total, &p.restakedWei)
 		}
 	}

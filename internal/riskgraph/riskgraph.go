@@ -226,12 +226,14 @@ func Build(l *ledger.Ledger, o Options) (*Network, error) {
 	}
 	var services []svc
 	svcIndex := map[ledger.OperatorSet]int{}
+	setStrategies := map[ledger.OperatorSet][]string{} // read once: a set view sorts its members
 	undeclared := map[ledger.OperatorSet]*big.Rat{}
 	var undeclaredOrder []ledger.OperatorSet
 	for _, avs := range l.AVSAddresses() {
 		for _, id := range l.OperatorSets(avs) {
 			key := ledger.OperatorSet{AVS: avs, ID: id}
 			set, _ := l.Set(key)
+			setStrategies[key] = set.Strategies
 			r := l.ServiceRiskOf(key)
 			if !r.Declared {
 				undeclared[key] = new(big.Rat)
@@ -284,8 +286,7 @@ func Build(l *ledger.Ledger, o Options) (*Network, error) {
 		for _, reg := range view.Registrations {
 			key := ledger.OperatorSet{AVS: reg.AVS, ID: reg.Set}
 			alloc := new(big.Rat)
-			set, _ := l.Set(key)
-			for _, st := range set.Strategies {
+			for _, st := range setStrategies[key] {
 				sh := l.MinimumSlashableStake(key, addr, st, l.Height())
 				alloc.Add(alloc, v.sharesUSD(st, sh))
 			}
