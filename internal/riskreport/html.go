@@ -421,6 +421,14 @@ type opChart struct {
 	Width, Height int
 	Ops           []opBar
 	Svcs          []svcBar
+	Edges         []edgeLine
+}
+
+// edgeLine is an allocation drawn from an operator's row to a service's,
+// its width growing with the allocation.
+type edgeLine struct {
+	Y1, Y2, W int
+	Title     string
 }
 
 type opBar struct {
@@ -495,6 +503,29 @@ func opChartOf(r *Report) opChart {
 		b.Title = fmt.Sprintf("%s: stake %s (%s), leverage %s, %s services", op.Address,
 			formatUSD(op.Stake), b.Share, formatRatio(op.Leverage), formatCount(int64(op.Services)))
 		c.Ops = append(c.Ops, b)
+	}
+	opY, svcY := map[string]int{}, map[string]int{}
+	for i, o := range ops {
+		opY[r.Operators[o].Address] = top + i*hbarRowPx + 6
+	}
+	for i, s := range svcs {
+		svcY[r.Services[s].ID] = top + i*hbarRowPx + 6
+	}
+	var maxAlloc *big.Rat
+	for _, e := range r.Edges {
+		if a, ok := parseRat(e.Allocation); ok && (maxAlloc == nil || a.Cmp(maxAlloc) > 0) {
+			maxAlloc = a
+		}
+	}
+	for _, e := range r.Edges {
+		y1, ok1 := opY[e.Operator]
+		y2, ok2 := svcY[e.Service]
+		a, ok3 := parseRat(e.Allocation)
+		if !ok1 || !ok2 || !ok3 {
+			continue
+		}
+		c.Edges = append(c.Edges, edgeLine{Y1: y1, Y2: y2, W: 1 + scalePx(a, maxAlloc, 4),
+			Title: e.Operator + " → " + e.Service + ": " + formatUSD(e.Allocation)})
 	}
 	for i, s := range svcs {
 		row := r.Services[s]
@@ -1036,7 +1067,7 @@ svg text.tick,svg text.head{fill:#6a7282}
 svg text.head{font-weight:600}
 .bar{fill:#4a78b5}.bar.bad{fill:#c62828}.bar.loss{fill:#d9822b}.bar.stake{fill:#7c8aa5}
 .grid{stroke:#e3e6ec;stroke-width:1}.axis{stroke:#9aa3b2;stroke-width:1}
-.track{fill:#eef1f5}
+.track{fill:#eef1f5}.edge{stroke:#4a78b5;stroke-opacity:.35}
 .ref{stroke:#c62828;stroke-width:2;stroke-dasharray:4 3}
 .curve{fill:none;stroke:#4a78b5;stroke-width:2}.diag{stroke:#9aa3b2;stroke-dasharray:4 3}
 ul.ids{margin:4px 0;padding-left:20px;font-size:13px}
@@ -1183,7 +1214,8 @@ of services) and the services with the most stake behind them (right).</p>
 <text class="head" x="325" y="14">leverage · services</text>
 <text class="head" x="660" y="14" text-anchor="end">Service</text>
 <text class="head" x="666" y="14">stake</text>
-{{range .Ops}}<g><title>{{.Title}}</title>
+{{range .Edges}}<line class="edge" x1="470" y1="{{.Y1}}" x2="520" y2="{{.Y2}}" stroke-width="{{.W}}"><title>{{.Title}}</title></line>
+{{end}}{{range .Ops}}<g><title>{{.Title}}</title>
 <text class="mono" x="150" y="{{.TextY}}" text-anchor="end">{{.Label}}</text>
 <rect class="bar stake" x="156" y="{{.Y}}" width="{{.StakeW}}" height="12"/>
 <text x="280" y="{{.TextY}}">{{.Share}}</text>
@@ -1195,10 +1227,10 @@ of services) and the services with the most stake behind them (right).</p>
 <rect class="bar" x="666" y="{{.Y}}" width="{{.W}}" height="12"/>
 <text x="812" y="{{.TextY}}">{{.Stake}}</text></g>
 {{end}}</svg>
-<p class="note">Up to {{len .Ops}} operators and {{len .Svcs}} services, largest first.
-Which operator secures which service, and with how much (the graph's edges), is not in this
-report: it is in the restaking graph that <code>restake risk analyze</code> reads
-(spec/risk-format.md).</p>
+<p class="note">Up to {{len .Ops}} operators and {{len .Svcs}} services, largest first; a line
+joins an operator to a service it secures, thicker for a larger allocation (hover for the
+amount). The whole graph is at <code>/v1/risk/graph</code>, in the format
+<code>restake risk analyze</code> reads.</p>
 {{else}}<p class="note">No operators or services.</p>{{end}}{{end}}
 {{if .Operators}}<h3>Largest operators</h3>
 {{if .OperatorsNote}}<p class="note">{{.OperatorsNote}}</p>{{end}}

@@ -51,15 +51,19 @@ type Report struct {
 	Time   uint64 `json:"time"`
 	Unit   string `json:"unit"`
 
-	Summary    Summary            `json:"summary"`
-	Services   []ServiceRow       `json:"services"`
-	Operators  []OperatorRow      `json:"operators"`
-	Undeclared []SetRow           `json:"undeclared_sets"`
-	Assets     []AssetRow         `json:"assets"`
-	Leverage   LeverageRow        `json:"leverage"`
-	Layers     LayersRow          `json:"layers"`
-	Conc       ConcentrationRows  `json:"concentration"`
-	Cascades   []CascadeRow       `json:"cascades"`
+	Summary    Summary           `json:"summary"`
+	Services   []ServiceRow      `json:"services"`
+	Operators  []OperatorRow     `json:"operators"`
+	Undeclared []SetRow          `json:"undeclared_sets"`
+	Assets     []AssetRow        `json:"assets"`
+	Leverage   LeverageRow       `json:"leverage"`
+	Layers     LayersRow         `json:"layers"`
+	Conc       ConcentrationRows `json:"concentration"`
+	Cascades   []CascadeRow      `json:"cascades"`
+	// Edges are the allocations between the largest operators and the
+	// largest services (EdgeOperators by EdgeServices): the part of the
+	// graph the report draws. GET /v1/risk/graph has all of it.
+	Edges      []EdgeRow          `json:"edges"`
 	RPsi       []risk.RPsiReport  `json:"r_psi"`
 	MonteCarlo *MonteCarloRow     `json:"monte_carlo,omitempty"`
 	Attack     *risk.AttackReport `json:"profitable_attack"`
@@ -159,6 +163,19 @@ type ConcentrationRows struct {
 	// operators, at up to 100 points.
 	OperatorCurve []string `json:"operator_curve"`
 }
+
+// EdgeRow is one operator's allocation to one service.
+type EdgeRow struct {
+	Operator   string `json:"operator"`
+	Service    string `json:"service"`
+	Allocation string `json:"allocation"`
+}
+
+// The largest operators and services whose edges a report lists.
+const (
+	EdgeOperators = 25
+	EdgeServices  = 20
+)
 
 // CascadeRow is the greedy cascade after one shock.
 type CascadeRow struct {
@@ -291,6 +308,7 @@ func Build(n *riskgraph.Network, o Options) (*Report, error) {
 		r.Cascades = append(r.Cascades, CascadeRow{Label: labels[i], Shock: c.Shock, LostStake: c.LostStake,
 			LostShare: num(share), Attacks: len(c.Attacks), Corrupted: nonNil(corrupted), Exact: c.Exact})
 	}
+	r.Edges = edges(&g)
 	if o.MonteCarlo.Trials > 0 {
 		mc, groups, err := monteCarlo(n, &g, o.MonteCarlo)
 		if err != nil {
@@ -380,6 +398,44 @@ func shocks(count int, g *risk.Graph) []string {
 		add("operator "+g.Validators[v].ID, []int{v})
 	}
 	return labels
+}
+
+// edges lists the allocations between the EdgeOperators largest
+// validators and the EdgeServices best-secured services.
+func edges(g *risk.Graph) []EdgeRow {
+	ops := make([]int, len(g.Validators))
+	for i := range ops {
+		ops[i] = i
+	}
+	sort.SliceStable(ops, func(i, j int) bool { return g.Validators[ops[i]].Stake.Cmp(g.Validators[ops[j]].Stake) > 0 })
+	ops = ops[:min(EdgeOperators, len(ops))]
+	secured := make([]*big.Rat, len(g.Services))
+	for s := range secured {
+		secured[s] = new(big.Rat)
+	}
+	for _, v := range g.Validators {
+		for s, w := range v.Alloc {
+			secured[s].Add(secured[s], w)
+		}
+	}
+	svcs := make([]int, len(g.Services))
+	for i := range svcs {
+		svcs[i] = i
+	}
+	sort.SliceStable(svcs, func(i, j int) bool { return secured[svcs[i]].Cmp(secured[svcs[j]]) > 0 })
+	top := map[int]bool{}
+	for _, s := range svcs[:min(EdgeServices, len(svcs))] {
+		top[s] = true
+	}
+	out := []EdgeRow{}
+	for _, v := range ops {
+		for s := range g.Services {
+			if w, ok := g.Validators[v].Alloc[s]; ok && top[s] {
+				out = append(out, EdgeRow{Operator: g.Validators[v].ID, Service: g.Services[s].ID, Allocation: num(w)})
+			}
+		}
+	}
+	return out
 }
 
 func leverage(n *riskgraph.Network) LeverageRow {

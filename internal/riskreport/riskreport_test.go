@@ -104,6 +104,11 @@ func TestHTMLOfTheDemo(t *testing.T) {
 		!strings.Contains(page.String(), back.Services[0].ID) {
 		t.Fatalf("page of %d bytes lacks its charts or services", page.Len())
 	}
+	// The operator-service graph: an edge per allocation between the
+	// largest, drawn as a line.
+	if len(back.Edges) == 0 || strings.Count(page.String(), `class="edge"`) != len(back.Edges) {
+		t.Fatalf("%d edges in the report, %d drawn", len(back.Edges), strings.Count(page.String(), `class="edge"`))
+	}
 }
 
 // mainnetNetwork wraps a synthetic 2,000 x 200 graph as a network.
