@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"fmt"
 	"math/big"
 	"sort"
 	"sync"
@@ -47,6 +48,10 @@ const cascadeWorkers = 2
 // greedyCascades runs greedyCascade after each shock, on both cores, each
 // with its own budget; the result is in the shocks' order whatever the
 // scheduling.
+//
+// A model remembers the cascades it ran: the report's shocks and R_psi's
+// candidate shocks overlap (the largest operators, single operators), and
+// a cascade depends only on its shock.
 func (m *model) greedyCascades(shocks [][]int, exact bool) []*Cascade {
 	out := make([]*Cascade, len(shocks))
 	var wg sync.WaitGroup
@@ -56,7 +61,17 @@ func (m *model) greedyCascades(shocks [][]int, exact bool) []*Cascade {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				out[i] = m.greedyCascade(shocks[i], exact, &budget{left: defaultBudget})
+				key := fmt.Sprint(exact, sortedCopy(shocks[i]))
+				m.cascadeMu.Lock()
+				c, ok := m.cascades[key]
+				m.cascadeMu.Unlock()
+				if !ok {
+					c = m.greedyCascade(shocks[i], exact, &budget{left: defaultBudget})
+					m.cascadeMu.Lock()
+					m.cascades[key] = c
+					m.cascadeMu.Unlock()
+				}
+				out[i] = c
 			}
 		}()
 	}

@@ -34,6 +34,9 @@ type model struct {
 	seedMu sync.Mutex
 	seeds  []*Attack
 	seeded []bool
+	// cascades remembers greedy cascades by shock (see greedyCascades).
+	cascadeMu sync.Mutex
+	cascades  map[string]*Cascade
 }
 
 // maxScaledBits bounds every scaled value, so that sums over thousands of
@@ -107,6 +110,7 @@ func newModel(g *Graph) (*model, error) {
 		m.byW[s] = order
 	}
 	m.seeds, m.seeded = make([]*Attack, m.nS), make([]bool, m.nS)
+	m.cascades = map[string]*Cascade{}
 	if m.total.BitLen() > maxScaledBits+16 {
 		return nil, inputErr("validators", "total stake too large to compute with")
 	}
